@@ -1,0 +1,121 @@
+"""The ``kiosk`` command line: a thin layer over ``kiosk.model.api.Ledger``.
+
+Global options come before the command. Every failure is an error code and one
+line (or one JSON value with ``--json``), never a traceback; see SPEC §5 for the
+exit statuses. Command modules import their heavy dependencies inside the handlers,
+so ``kiosk --help`` and the posting commands do not pay for Textual or escpos.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from ..model.errors import KioskError
+from .context import Context
+
+DESCRIPTION = """\
+kiosk: the serial-number station.
+
+Run with no command to open the full-screen station. Every other command works on
+the same database and prints readable text, or one JSON value with --json.
+"""
+
+EPILOG = """\
+examples:
+  kiosk demo                                   open the station on a demo database
+  kiosk --db sqlite:///shop.db warehouse add MAIN --name "Main store"
+  kiosk item add PHN-100 --name "Phone" --serial --barcode 6901234567892
+  echo '{"type":"purchase","warehouse":"MAIN","lines":[{"sku":"PHN-100","serials":"SN1 SN2"}]}' \\
+      | kiosk --json doc post -
+  kiosk serials history SN1
+
+database: --db URL, else $KIOSK_DB, else [database] url in the config file, else an
+SQLite file in the user's data directory. exit status: 0 done, 1 refused by a rule,
+2 bad request or config, 3 database unavailable.
+"""
+
+
+class ParserError(Exception):
+    pass
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that raises instead of printing usage and exiting with its own status."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str):
+        raise ParserError(f"{message} (see '{self.prog} --help')")
+
+
+def build_parser() -> Parser:
+    from . import ledger_cmds, station_cmds
+
+    parser = Parser(prog="kiosk", description=DESCRIPTION, epilog=EPILOG)
+    parser.add_argument("--db", metavar="URL", help="sqlite:///PATH or postgresql://USER@HOST/NAME")
+    parser.add_argument("--config", metavar="PATH", help="station TOML file (default: $KIOSK_CONFIG, then ~/.config/kiosk/station.toml)")
+    parser.add_argument("--json", action="store_true", help="print one JSON value on stdout")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    station_cmds.register(sub)
+    ledger_cmds.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    ctx = Context(json=_wants_json(argv))
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+    except ParserError as exc:
+        return ctx.fail(KioskError("bad_request", str(exc)))
+    except SystemExit as exc:  # --help
+        return int(exc.code or 0)
+    ctx.json, ctx.db_url, ctx.config_path = args.json, args.db, args.config
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        from . import station_cmds
+
+        handler = station_cmds.run
+        args.station = None
+    try:
+        return handler(ctx, args) or 0
+    except KioskError as exc:
+        return ctx.fail(exc)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # pragma: no cover - e.g. `kiosk serials search | head`
+        return 0
+    except Exception as exc:  # the last resort: a message and a log entry, never a traceback
+        return ctx.fail(_unexpected(exc))
+    finally:
+        if "kiosk.model.db" in sys.modules:
+            sys.modules["kiosk.model.db"].close()
+
+
+def _unexpected(exc: Exception) -> KioskError:
+    import peewee
+
+    if isinstance(exc, peewee.OperationalError | peewee.InterfaceError):
+        from ..model.db import unavailable
+
+        return unavailable(exc)
+    import logging
+    import traceback
+
+    logging.getLogger("kiosk").error("unexpected error\n%s", traceback.format_exc())
+    return KioskError("internal_error", f"unexpected error: {type(exc).__name__}: {exc} (a bug: please report it)")
+
+
+def _wants_json(argv: list[str]) -> bool:
+    """``--json`` as a global option, found even when the rest does not parse."""
+    for arg in argv:
+        if arg == "--json":
+            return True
+        if not arg.startswith("-"):
+            return False
+    return False

@@ -1,0 +1,176 @@
+"""The station's TOML configuration, read with ``tomllib`` and validated strictly.
+
+Every key is declared here (``config/station.example.toml`` documents each one); an
+unknown key, a wrong type or a bad value is ``bad_config`` naming the key and its
+line, so a typo in the file is found at start-up instead of silently ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import socket
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_args, get_origin, get_type_hints
+
+from .model.errors import KioskError
+
+MODES = ("receiving", "checkout", "stocktake", "transfer", "search", "documents", "items", "settings")
+LAYOUTS = ("us", "de", "fr", "uk")
+PRINTER_KINDS = ("network", "usb", "serial", "file", "cups")
+PRINTER_ROLES = ("labels", "receipts", "both")
+
+
+@dataclass
+class StationConfig:
+    name: str = field(default_factory=socket.gethostname)
+    mode: str | None = None  # lock the station to one mode
+    warehouse: str = "MAIN"
+
+
+@dataclass
+class DatabaseConfig:
+    url: str | None = None
+
+
+@dataclass
+class ScannerConfig:
+    name: str = "scanner"
+    match: str = ""  # /dev/input/by-id glob, device name, or vendor:product (hex)
+    layout: str = "us"
+    grab: bool = True
+    terminators: list[str] = field(default_factory=lambda: ["KEY_ENTER", "KEY_KPENTER"])
+    timeout_ms: int = 200  # a half scan older than this is dropped
+    mode: str | None = None  # scans from this scanner go to this mode
+
+
+@dataclass
+class PrinterConfig:
+    name: str = "printer"
+    kind: str = "network"
+    role: str = "both"
+    profile: str | None = None
+    host: str | None = None
+    port: int = 9100
+    path: str | None = None
+    vendor_id: int | None = None
+    product_id: int | None = None
+    timeout: int = 5
+    device: str | None = None
+    baudrate: int = 9600
+    queue: str | None = None
+
+
+@dataclass
+class LabelConfig:
+    symbology: str = "code128"
+    width_mm: float = 50.0
+    height_mm: float = 30.0
+    dpi: int = 203
+    font_size: int = 24
+    lines: list[str] = field(default_factory=lambda: ["{sku}", "{name}"])
+    show_date: bool = False
+    show_station: bool = False
+
+
+@dataclass
+class Config:
+    station: StationConfig = field(default_factory=StationConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    scanners: list[ScannerConfig] = field(default_factory=list)
+    printers: list[PrinterConfig] = field(default_factory=list)
+    label: LabelConfig = field(default_factory=LabelConfig)
+    path: Path | None = None
+
+
+CHOICES = {
+    ("station", "mode"): MODES,
+    ("scanners", "layout"): LAYOUTS,
+    ("scanners", "mode"): MODES,
+    ("printers", "kind"): PRINTER_KINDS,
+    ("printers", "role"): PRINTER_ROLES,
+}
+
+
+def default_path() -> Path:
+    from platformdirs import user_config_path
+
+    return user_config_path("kiosk") / "station.toml"
+
+
+def load(path: str | os.PathLike | None = None) -> Config:
+    """Read ``path`` (or ``$KIOSK_CONFIG``, or the user's config file if it exists)."""
+    explicit = path or os.environ.get("KIOSK_CONFIG")
+    target = Path(explicit) if explicit else default_path()
+    if not target.exists():
+        if explicit:
+            raise KioskError("bad_config", f"config file {target} does not exist")
+        return Config()
+    try:
+        text = target.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KioskError("bad_config", f"cannot read config file {target}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise KioskError("bad_config", f"{target}: {exc}") from None
+    config = parse(data, text, str(target))
+    config.path = target
+    return config
+
+
+def parse(data: dict, text: str = "", source: str = "config") -> Config:
+    config = _build(Config, data, [], text, source)
+    names = [p.name for p in config.printers]
+    if len(set(names)) != len(names):
+        raise _error(source, text, ["printers", "name"], "each printer needs its own name")
+    return config
+
+
+def _line_of(text: str, key: str) -> int | None:
+    match = re.search(rf"^\s*\"?{re.escape(key)}\"?\s*=|^\s*\[+\s*{re.escape(key)}\s*\]+", text, re.M)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+def _error(source: str, text: str, where: list[str], message: str) -> KioskError:
+    key = ".".join(where)
+    line = _line_of(text, where[-1]) if where else None
+    at = f", line {line}" if line else ""
+    return KioskError("bad_config", f"{source}{at}: {key}: {message}")
+
+
+def _build(cls: type, data: Any, where: list[str], text: str, source: str):
+    if not isinstance(data, dict):
+        raise _error(source, text, where, "must be a table")
+    hints = get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls) if f.name != "path"}
+    for key in data:
+        if key not in known:
+            raise _error(source, text, [*where, key], f"unknown key (known: {', '.join(sorted(known))})")
+    values = {}
+    for key, value in data.items():
+        values[key] = _value(hints[key], value, [*where, key], text, source)
+        choices = CHOICES.get((where[0] if where else "", key))
+        if choices and values[key] is not None and values[key] not in choices:
+            raise _error(source, text, [*where, key], f"must be one of {', '.join(choices)}; got {value!r}")
+    return cls(**values)
+
+
+def _value(hint: Any, value: Any, where: list[str], text: str, source: str):
+    origin = get_origin(hint)
+    args = get_args(hint)
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, where, text, source)
+    if origin is list:
+        if not isinstance(value, list):
+            raise _error(source, text, where, "must be a list")
+        return [_value(args[0], v, where, text, source) for v in value]
+    if args and type(None) in args:  # Optional[X]
+        inner = next(a for a in args if a is not type(None))
+        return _value(inner, value, where, text, source)
+    expected = {str: str, int: int, bool: bool, float: (int, float)}[hint]
+    if isinstance(value, bool) and hint is not bool or not isinstance(value, expected):
+        raise _error(source, text, where, f"must be {hint.__name__}; got {value!r}")
+    return float(value) if hint is float else value

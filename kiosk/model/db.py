@@ -1,0 +1,185 @@
+"""URL → database, the SQLite pragmas, schema migrations, and the one transaction helper.
+
+Every difference between SQLite and PostgreSQL in how we write lives here:
+``write_transaction`` takes SQLite's write lock up front (``BEGIN IMMEDIATE``) and
+retries PostgreSQL's lost races, and ``locked`` adds ``FOR UPDATE`` only where the
+database has it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from pathlib import Path
+from typing import Callable, Iterator, TypeVar
+from urllib.parse import urlparse
+
+import peewee
+from playhouse import db_url
+from playhouse.migrations import Runner
+
+from .errors import KioskError
+from .tables import db
+
+T = TypeVar("T")
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "busy_timeout": 15000,  # ms a writer waits for another station's transaction
+    "synchronous": "full",  # a posted document survives a power cut, not only a kill
+    "cache_size": -64000,  # KiB
+    "temp_store": "memory",
+}
+PG_MIGRATION_LOCK = 0x6B696F736B  # "kiosk": advisory lock key held while migrating
+RETRIES = 8
+
+
+def default_url() -> str:
+    """The embedded database in the user's data directory."""
+    from platformdirs import user_data_path
+
+    return f"sqlite:///{user_data_path('kiosk') / 'kiosk.db'}"
+
+
+def is_sqlite(database: peewee.Database | None = None) -> bool:
+    return isinstance(database or db.obj, peewee.SqliteDatabase)
+
+
+def connect(url: str, *, migrate: bool = True) -> peewee.Database:
+    """Bind the models to the database at ``url``, open it and bring its schema up to date.
+
+    An unusable URL is ``bad_config``; a server or file that cannot be reached is
+    ``db_unavailable``.
+    """
+    scheme = urlparse(url).scheme
+    if scheme not in ("sqlite", "postgresql", "postgres"):
+        raise KioskError(
+            "bad_config",
+            f"unusable database URL {url!r}: use sqlite:///PATH or postgresql://USER@HOST/NAME",
+        )
+    try:
+        if scheme == "sqlite":
+            path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
+            if not path or path == ":memory:":
+                raise KioskError("bad_config", f"unusable database URL {url!r}: name a file, sqlite:///PATH")
+            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            database = db_url.connect(url, pragmas=SQLITE_PRAGMAS)
+        else:
+            database = db_url.connect(url)
+    except KioskError:
+        raise
+    except (ValueError, RuntimeError, TypeError, OSError) as exc:
+        raise KioskError("bad_config", f"unusable database URL {url!r}: {exc}") from None
+    db.initialize(database)
+    try:
+        database.connect(reuse_if_open=True)
+        if migrate:
+            migrate_schema(database)
+    except peewee.OperationalError as exc:
+        raise unavailable(exc) from None
+    except peewee.DatabaseError as exc:
+        raise KioskError("db_unavailable", f"the database cannot be used: {first_line(exc)}") from None
+    return database
+
+
+def close() -> None:
+    if db.obj is not None and not db.obj.is_closed():
+        db.obj.close()
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def unavailable(exc: BaseException) -> KioskError:
+    return KioskError("db_unavailable", f"the database is unavailable: {first_line(exc)}")
+
+
+def migrate_schema(database: peewee.Database) -> list[str]:
+    """Apply pending migrations; several stations starting at once apply them once."""
+    runner = Runner(database, directory=str(MIGRATIONS))
+    if runner.History.table_exists() and all(m.applied for m in runner.status()):
+        return []
+    with _exclusive(database):
+        return runner.up()
+
+
+@contextlib.contextmanager
+def _exclusive(database: peewee.Database) -> Iterator[None]:
+    if isinstance(database, peewee.SqliteDatabase):
+        with database.atomic("IMMEDIATE"):
+            yield
+    else:
+        with database.atomic():
+            database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (PG_MIGRATION_LOCK,))
+            yield
+
+
+def schema_version(database: peewee.Database | None = None) -> list[str]:
+    runner = Runner(database or db.obj, directory=str(MIGRATIONS))
+    return [m.name for m in runner.status() if m.applied]
+
+
+def write_transaction(work: Callable[[], T]) -> T:
+    """Run ``work`` as one atomic write: all of it is committed or none.
+
+    SQLite: ``BEGIN IMMEDIATE`` serialises writers before anything is read, so the rules
+    are checked against the state the write will commit on. PostgreSQL: rows are
+    locked with ``locked()`` as they are read; a lost race (unique violation, deadlock,
+    serialisation failure) is rolled back and ``work`` runs again, now seeing the
+    winner's rows, so the loser gets the rule's error, never a database error.
+    """
+    database = db.obj
+    for attempt in range(RETRIES):
+        try:
+            if is_sqlite(database):
+                with database.atomic("IMMEDIATE"):
+                    return work()
+            with database.atomic():
+                return work()
+        except KioskError:
+            raise
+        except peewee.IntegrityError:
+            if is_sqlite(database) or attempt == RETRIES - 1:
+                raise
+        except peewee.OperationalError as exc:
+            if not _retryable(exc) or attempt == RETRIES - 1:
+                raise unavailable(exc) from None
+        time.sleep(0.01 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def _retryable(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return any(
+        s in text
+        for s in ("deadlock detected", "could not serialize", "database is locked", "database is busy")
+    )
+
+
+def locked(query: peewee.Select) -> peewee.Select:
+    """``SELECT … FOR UPDATE`` where the database has row locks (SQLite locks the file)."""
+    return query if is_sqlite() else query.for_update()
+
+
+def backup(dest: str | os.PathLike) -> Path:
+    """Copy the open SQLite database to ``dest`` with the online backup API."""
+    database = db.obj
+    if not is_sqlite(database):
+        raise KioskError("bad_request", "db backup copies SQLite databases; use pg_dump for PostgreSQL")
+    import sqlite3
+
+    target = Path(dest)
+    if target.exists():
+        raise KioskError("bad_request", f"{target} exists; name a new file")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    dst = sqlite3.connect(target)
+    try:
+        database.connection().backup(dst)
+    finally:
+        dst.close()
+    return target
