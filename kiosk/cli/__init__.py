@@ -104,18 +104,37 @@ def _unexpected(exc: Exception) -> KioskError:
         from ..model.db import unavailable
 
         return unavailable(exc)
-    import logging
+    where = _log_traceback()
+    return KioskError(
+        "internal_error", f"unexpected error: {type(exc).__name__}: {exc} (a bug: please report it{where})"
+    )
+
+
+def _log_traceback() -> str:
+    """Keep the traceback for the bug report in the user's log file, never on the terminal."""
+    import datetime as dt
     import traceback
 
-    logging.getLogger("kiosk").error("unexpected error\n%s", traceback.format_exc())
-    return KioskError("internal_error", f"unexpected error: {type(exc).__name__}: {exc} (a bug: please report it)")
+    from platformdirs import user_log_path
+
+    try:
+        path = user_log_path("kiosk") / "errors.log"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as log:
+            log.write(f"{dt.datetime.now(dt.UTC).isoformat()} kiosk {sys.argv[1:]!r}\n{traceback.format_exc()}\n")
+    except OSError:
+        return ""
+    return f"; details in {path}"
 
 
 def _wants_json(argv: list[str]) -> bool:
     """``--json`` as a global option, found even when the rest does not parse."""
-    for arg in argv:
+    args = iter(argv)
+    for arg in args:
         if arg == "--json":
             return True
-        if not arg.startswith("-"):
+        if arg in ("--db", "--config"):
+            next(args, None)  # its value, which may be anything
+        elif arg == "--" or not arg.startswith("-"):
             return False
     return False

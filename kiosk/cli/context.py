@@ -88,14 +88,17 @@ class Context:
             if text:
                 print(text, file=self.out)
 
-    def fail(self, error: KioskError, partial: dict | None = None) -> int:
+    def fail(
+        self, error: KioskError, partial: dict | None = None, human: Callable[[Any], str] | None = None
+    ) -> int:
+        """Report ``error``; ``partial`` is what was done before it (e.g. documents posted)."""
         if self.json:
             body = dict(partial or {})
             body.update(error.as_json())
             print(json.dumps(body, ensure_ascii=True), file=self.out)
         else:
             if partial:
-                text = render(partial)
+                text = human(partial) if human else render(partial)
                 if text:
                     print(text, file=self.out)
             print(f"kiosk: {error.code}: {safe(error.message)}", file=self.err)

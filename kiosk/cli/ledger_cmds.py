@@ -187,20 +187,12 @@ def read_documents(source: str) -> list:
     except UnicodeDecodeError:
         raise KioskError("bad_request", f"{source} is not UTF-8 text") from None
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as whole_error:
+        value = load_json(text, source)
+    except KioskError as whole_error:
         lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
         if len(lines) < 2:
-            raise KioskError("bad_request", f"malformed JSON in {source}: {whole_error}") from None
-        value = []
-        for n, line in lines:
-            try:
-                value.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise KioskError("bad_request", f"malformed JSON in {source}, line {n}: {exc.msg}") from None
-        return value
-    except RecursionError:
-        raise KioskError("bad_request", f"{source} nests too deeply") from None
+            raise whole_error from None
+        return [load_json(line, f"{source}, line {n}") for n, line in lines]
     if isinstance(value, list):
         if not value:
             raise KioskError("bad_request", f"{source} holds no documents")
@@ -208,16 +200,34 @@ def read_documents(source: str) -> list:
     return [value]
 
 
+def load_json(text: str, where: str):
+    """``json.loads`` whose every failure is ``bad_request`` naming ``where``."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise KioskError("bad_request", f"malformed JSON in {where}: {exc}") from None
+    except RecursionError:
+        raise KioskError("bad_request", f"{where} nests too deeply") from None
+    except ValueError as exc:  # e.g. a number of more than 4300 digits
+        raise KioskError("bad_request", f"unreadable JSON in {where}: {exc}") from None
+
+
 def doc_post(ctx: Context, args: Namespace) -> int:
     documents = read_documents(args.file)
     posted = []
-    for document in documents:
+    for index, document in enumerate(documents, 1):
         try:
             posted.append(ctx.ledger.post(document))
         except KioskError as exc:
-            return ctx.fail(exc, {"posted": posted})
-    ctx.emit({"posted": posted}, lambda v: "\n".join(posted_line(d) for d in v["posted"]))
+            if len(documents) > 1:
+                exc.message = f"document {index}: {exc.message}"
+            return ctx.fail(exc, {"posted": posted}, posted_text)
+    ctx.emit({"posted": posted}, posted_text)
     return 0
+
+
+def posted_text(value: dict) -> str:
+    return "\n".join(posted_line(d) for d in value["posted"])
 
 
 def posted_line(doc: dict) -> str:
