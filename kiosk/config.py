@@ -62,18 +62,32 @@ class PrinterConfig:
     device: str | None = None
     baudrate: int = 9600
     queue: str | None = None
+    codepage: str | None = None  # preferred ESC/POS code page, e.g. CP858; others from the profile as needed
+    columns: int | None = None  # receipt characters per line (default: the profile's font A, else 42)
+    width_dots: int | None = None  # printable width (default: the profile's, else unlimited)
+    query_status: bool = True  # ask online/paper state (DLE EOT) before sending, where the printer answers
 
 
 @dataclass
 class LabelConfig:
     symbology: str = "code128"
     width_mm: float = 50.0
-    height_mm: float = 30.0
+    height_mm: float = 30.0  # 0: as tall as the content (continuous roll)
+    width_dots: int | None = None  # overrides width_mm
+    height_dots: int | None = None  # overrides height_mm
     dpi: int = 203
-    font_size: int = 24
+    font_size: int = 24  # dots
+    font: str | None = None  # a TrueType file; default DejaVu Sans, else Pillow's own font
     lines: list[str] = field(default_factory=lambda: ["{sku}", "{name}"])
     show_date: bool = False
     show_station: bool = False
+    render: str = "image"  # image: the whole label as a raster (exactly the preview); native: printer's CODE128 and fonts
+
+
+@dataclass
+class ReceiptConfig:
+    template: str = "receipt.txt"  # relative to the config file's folder, then to the kiosk config/ folder
+    on_post: bool = True  # print sales, purchases and returns when they are posted
 
 
 @dataclass
@@ -83,6 +97,7 @@ class Config:
     scanners: list[ScannerConfig] = field(default_factory=list)
     printers: list[PrinterConfig] = field(default_factory=list)
     label: LabelConfig = field(default_factory=LabelConfig)
+    receipt: ReceiptConfig = field(default_factory=ReceiptConfig)
     path: Path | None = None
 
 
@@ -92,6 +107,8 @@ CHOICES = {
     ("scanners", "mode"): MODES,
     ("printers", "kind"): PRINTER_KINDS,
     ("printers", "role"): PRINTER_ROLES,
+    ("label", "symbology"): ("code128",),
+    ("label", "render"): ("image", "native"),
 }
 
 

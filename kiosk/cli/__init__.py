@@ -53,7 +53,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> Parser:
-    from . import ledger_cmds, station_cmds
+    from . import ledger_cmds, printer_cmds, station_cmds
 
     parser = Parser(prog="kiosk", description=DESCRIPTION, epilog=EPILOG)
     parser.add_argument("--db", metavar="URL", help="sqlite:///PATH or postgresql://USER@HOST/NAME")
@@ -62,6 +62,7 @@ def build_parser() -> Parser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     station_cmds.register(sub)
     ledger_cmds.register(sub)
+    printer_cmds.register(sub)
     return parser
 
 
