@@ -240,11 +240,11 @@ class PrintWorker(threading.Thread):
         self.on_status = on_status
         self.on_error = on_error
         self._wake = threading.Event()
-        self._stop = threading.Event()
+        self._stopping = threading.Event()
 
     def run(self) -> None:
         try:
-            while not self._stop.is_set():
+            while not self._stopping.is_set():
                 try:
                     self.queue.send_due()
                     if self.on_status:
@@ -261,6 +261,6 @@ class PrintWorker(threading.Thread):
         self._wake.set()
 
     def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
+        self._stopping.set()
         self._wake.set()
         self.join(timeout)

@@ -2,8 +2,8 @@
 
 python-escpos is imported here once and quietly. Its import calls
 ``logging.basicConfig()`` (a stderr handler on the root logger, which would scribble
-over the full-screen station), makes a temporary directory unless
-``ESCPOS_CAPABILITIES_PICKLE_DIR`` is set, and several of its methods ``print()``.
+over the full-screen station), makes a temporary directory (even when
+``ESCPOS_CAPABILITIES_PICKLE_DIR`` is set), and several of its methods ``print()``.
 So we point the pickle directory at our cache, keep the root logger untouched, and
 use escpos only for what never prints: profiles (capabilities), the ``Dummy``
 buffer and ``cut``. Text, code pages, CODE128 and raster images are written here as
@@ -71,9 +71,21 @@ def quiet_logging() -> Iterator[None]:
         root.removeHandler(guard)
 
 
+@contextlib.contextmanager
+def _no_temp_dir() -> Iterator[None]:
+    """escpos evaluates ``environ.get("ESCPOS_CAPABILITIES_PICKLE_DIR", mkdtemp())``: the
+    default is made even when the variable is set, one stray directory per process."""
+    make = tempfile.mkdtemp
+    tempfile.mkdtemp = lambda *args, **kwargs: os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"]
+    try:
+        yield
+    finally:
+        tempfile.mkdtemp = make
+
+
 if "escpos.capabilities" not in sys.modules:
     os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", _pickle_dir())
-with quiet_logging(), contextlib.redirect_stdout(io.StringIO()):
+with quiet_logging(), contextlib.redirect_stdout(io.StringIO()), _no_temp_dir():
     from escpos import capabilities
     from escpos.printer import Dummy
 
@@ -177,7 +189,8 @@ class Encoder:
                 encoded = ch.encode(page[2])
             except UnicodeEncodeError:
                 continue
-            return self._switch(page) + encoded
+            if len(encoded) == 1:  # a table is 256 single bytes (profiles call table 1 "CP932", not Shift-JIS)
+                return self._switch(page) + encoded
         return b"?"
 
     def _switch(self, page: tuple[str, int, str | None]) -> bytes:
@@ -219,19 +232,23 @@ class JobBuilder:
         profile(name)  # an unknown name is bad_config, not escpos's KeyError
         self.dummy = Dummy(profile=name or "default")
         self.encoder = Encoder(printer)
+        self.modes = {"align": ALIGN["left"], "size": GS + b"!\x00"}
         self.raw(INIT)
 
     def raw(self, data: bytes) -> None:
         self.dummy._raw(data)
 
     def align(self, how: str) -> None:
-        self.raw(ALIGN[how])
-
-    def emphasis(self, on: bool) -> None:
-        self.raw(ESC + b"E" + (b"\x01" if on else b"\x00"))
+        self._set("align", ALIGN[how])
 
     def size(self, double: bool) -> None:
-        self.raw(GS + b"!" + (b"\x11" if double else b"\x00"))
+        self._set("size", GS + b"!" + (b"\x11" if double else b"\x00"))
+
+    def _set(self, what: str, command: bytes) -> None:
+        """Send a mode command only when it changes the mode (after INIT: left, normal size)."""
+        if self.modes.get(what) != command:
+            self.modes[what] = command
+            self.raw(command)
 
     def line(self, text: str = "") -> None:
         self.raw(self.encoder.encode(text.replace("\n", " ")) + b"\n")
