@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -43,12 +44,12 @@ class Result:
 class Kiosk:
     """``kiosk [--db URL] [--json] ARGS…`` in a subprocess, with the checks every call shares."""
 
-    def __init__(self, db_url: str | None, home: Path) -> None:
+    def __init__(self, db_url: str | None, home: Path, pycache: Path) -> None:
         self.db_url = db_url
         self.home = home
-        self.env = {
-            key: value for key, value in os.environ.items() if key not in ("KIOSK_DB", "KIOSK_CONFIG")
-        } | {
+        hidden = ("KIOSK_DB", "KIOSK_CONFIG", "PYTHONDONTWRITEBYTECODE")
+        self.env = {key: value for key, value in os.environ.items() if key not in hidden} | {
+            "PYTHONPYCACHEPREFIX": str(pycache),  # compiled once per session, outside the work tree
             "HOME": str(home),
             "XDG_CONFIG_HOME": str(home / "config"),
             "XDG_DATA_HOME": str(home / "data"),
@@ -113,15 +114,21 @@ def line(sku: str = "PHN", serials=None, **extra) -> dict:
     return {"sku": sku, **({"serials": serials} if serials is not None else {}), **extra}
 
 
-@pytest.fixture
-def kiosk(sqlite_url, tmp_path) -> Kiosk:
-    return Kiosk(sqlite_url, tmp_path)
+@pytest.fixture(scope="session")
+def pycache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("pycache")
 
 
 @pytest.fixture
-def stocked(sqlite_url) -> str:
+def kiosk(sqlite_url, tmp_path, pycache) -> Kiosk:
+    return Kiosk(sqlite_url, tmp_path, pycache)
+
+
+@pytest.fixture(scope="session")
+def stocked_template(tmp_path_factory) -> Path:
     """Warehouses MAIN and WEST; serial item PHN with PHN-001…PHN-060 in MAIN; plain CBL (box=10)."""
-    kdb.connect(sqlite_url)
+    path = tmp_path_factory.mktemp("template") / "stocked.db"
+    kdb.connect(f"sqlite:///{path}")
     try:
         ledger = Ledger(station="setup", operator="setup")
         ledger.add_warehouse("MAIN", "Main store")
@@ -131,4 +138,14 @@ def stocked(sqlite_url) -> str:
         ledger.post(doc("purchase", line(serials=[f"PHN-{n:03d}" for n in range(1, 61)])))
     finally:
         kdb.close()
+    return path
+
+
+@pytest.fixture
+def stocked(sqlite_url, stocked_template) -> str:
+    """A copy of ``stocked_template`` at ``sqlite_url``: set up once, not once per test."""
+    with sqlite3.connect(stocked_template) as source, sqlite3.connect(sqlite_url.removeprefix("sqlite:///")) as copy:
+        source.backup(copy)
+    source.close()
+    copy.close()
     return sqlite_url

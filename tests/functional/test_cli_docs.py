@@ -69,6 +69,9 @@ def test_a_refused_batch_without_json_lists_what_was_posted_then_one_error_line(
     assert re.fullmatch(r"posted SAL-\d+  sale  MAIN  1 lines, 1 serials\n", result.out)
     again = kiosk.refused("doc", "post", str(batch), code="not_in_stock", json_out=False)
     assert again.out == ""  # nothing posted: no empty "posted" line either
+    batch.write_text(json.dumps([doc("sale", line(serials=["PHN-011"])), doc("gift", line(serials=["PHN-012"]))]))
+    shapeless = kiosk.refused("doc", "post", str(batch), code="bad_request")  # exit 2, the first stays posted
+    assert [d["lines"][0]["serials"] for d in shapeless.value["posted"]] == [["PHN-011"]]
 
 
 def test_void_refuses_while_later_documents_move_the_serials(kiosk, stocked):

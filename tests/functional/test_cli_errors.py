@@ -41,6 +41,12 @@ def config_file(text: str):
     return make
 
 
+def _garbage(tmp_path):
+    path = tmp_path / "not-a-database.db"
+    path.write_bytes(b"this is not SQLite" * 1000)
+    return path
+
+
 CASES = {
     # bad_request, exit 2
     "no such file": (lambda tmp_path: (("doc", "post", str(tmp_path / "missing.json")), {}), "bad_request"),
@@ -81,6 +87,7 @@ CASES = {
     "config with a wrong type": (config_file("[database]\nurl = 5\n"), "bad_config"),
     "missing config": (lambda tmp_path: (("--config", str(tmp_path / "nope.toml"), "warehouse", "list"), {"db": None}), "bad_config"),
     # db_unavailable, exit 3
+    "a file that is no database": (lambda tmp_path: (("warehouse", "list"), {"db": f"sqlite:///{_garbage(tmp_path)}"}), "db_unavailable"),
     "closed port": (lambda tmp_path: (("warehouse", "list"), {"db": f"postgresql://kiosk@127.0.0.1:{free_port()}/kiosk"}), "db_unavailable"),
 }
 

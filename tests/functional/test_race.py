@@ -1,0 +1,132 @@
+"""Stations posting the same serials at the same moment (SPEC §3 "exactly one wins").
+
+Several processes (``spawn``: nothing shared but the database) run ``kiosk --json doc
+post`` through the command line's own ``main``, released together by a barrier each
+round: first every racer purchases the same new serials, then every racer sells
+them, each in its own order. Exactly one post wins each round; every loser gets the
+rule's error and exit status 1, never a database error; afterwards each serial has
+exactly one purchase and one sale, and the stock row agrees with the serials.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import multiprocessing
+import time
+
+import pytest
+
+RACERS = 4
+ROUNDS = 4
+SERIALS = 20
+OPENING_QTY = 5  # unserialized units that stay on hand throughout
+
+
+def racer(url: str, files: list[str], barrier, results) -> None:
+    """One station: for each file, wait for the others, then post it through the CLI."""
+    from kiosk.cli import main
+    from kiosk.model import api, ledger  # noqa: F401 - imported before the barrier, not raced
+
+    for path in files:
+        barrier.wait(timeout=60)
+        out = io.StringIO()
+        started = time.monotonic()
+        with contextlib.redirect_stdout(out):
+            status = main(["--db", url, "--json", "doc", "post", path])
+        results.put((path, status, out.getvalue(), started, time.monotonic()))
+
+
+def round_documents(tmp_path, n: int) -> dict[str, list[str]]:
+    """Each racer's purchase and sale of this round's serials, in its own order."""
+    codes = [f"R{n}-{i:02d}" for i in range(SERIALS)]
+    files: dict[str, list[str]] = {}
+    for who in range(RACERS):
+        mine = codes[who * 5 :] + codes[: who * 5]
+        if who % 2:
+            mine.reverse()
+        for doc_type in ("purchase", "sale"):
+            path = tmp_path / f"{doc_type}-{n}-{who}.json"
+            path.write_text(json.dumps({"type": doc_type, "warehouse": "MAIN", "lines": [{"sku": "PHN", "serials": mine}]}))
+            files.setdefault(str(who), []).append(str(path))
+    return files
+
+
+def race(url: str, tmp_path) -> list[tuple]:
+    rounds = [round_documents(tmp_path, n) for n in range(ROUNDS)]
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(RACERS)
+    results = context.Queue()
+    workers = [
+        context.Process(target=racer, args=(url, [f for r in rounds for f in r[str(who)]], barrier, results))
+        for who in range(RACERS)
+    ]
+    for worker in workers:
+        worker.start()
+    try:
+        outcomes = [results.get(timeout=120) for _ in range(RACERS * ROUNDS * 2)]
+        for worker in workers:
+            worker.join(timeout=30)
+            assert worker.exitcode == 0
+    finally:
+        for worker in workers:
+            if worker.is_alive():
+                worker.kill()
+    return outcomes
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_exactly_one_station_wins_each_serial(request, backend, tmp_path):
+    from kiosk.model import db as kdb
+    from kiosk.model.api import Ledger
+    from kiosk.model.catalog import ItemSpec
+    from kiosk.model.tables import Document, Movement, Serial, Stock
+
+    url = request.getfixturevalue(f"{backend}_url" if backend == "sqlite" else "pg_url")
+    kdb.connect(url)
+    setup = Ledger(station="setup", operator="setup")
+    setup.add_warehouse("MAIN")
+    setup.add_item(ItemSpec("PHN", "Phone", serial=True))
+    setup.post({"type": "purchase", "warehouse": "MAIN", "lines": [{"sku": "PHN", "qty": OPENING_QTY}]})
+    kdb.close()
+
+    outcomes = race(url, tmp_path)
+
+    by_doc: dict[tuple[str, int], list[tuple]] = {}
+    for path, status, out, started, ended in outcomes:
+        doc_type, n, _ = path.rsplit("/", 1)[1].removesuffix(".json").split("-")
+        by_doc.setdefault((doc_type, int(n)), []).append((status, json.loads(out), started, ended))
+    overlapped = 0
+    for (doc_type, n), posts in sorted(by_doc.items()):
+        winners = [value for status, value, *_ in posts if status == 0]
+        losers = [(status, value) for status, value, *_ in posts if status != 0]
+        assert len(winners) == 1, (doc_type, n, posts)
+        expected = "already_in_stock" if doc_type == "purchase" else "not_in_stock"
+        for status, value in losers:
+            assert status == 1 and value["posted"] == [] and value["error"]["code"] == expected, value
+            assert set(value["error"]["serials"]) <= {f"R{n}-{i:02d}" for i in range(SERIALS)}
+        overlapped += max(p[2] for p in posts) < min(p[3] for p in posts)  # all four running at once
+    assert overlapped, "the racers never ran at the same time"
+
+    kdb.connect(url)
+    try:
+        sold = (
+            Movement.select(Serial.code, Document.type)
+            .join(Serial)
+            .switch(Movement)
+            .join(Document)
+            .where(Movement.voided == False)  # noqa: E712
+            .order_by(Movement.id)
+            .tuples()
+        )
+        moves: dict[str, list[str]] = {}
+        for code, doc_type in sold:
+            moves.setdefault(code, []).append(doc_type)
+        assert moves == {f"R{n}-{i:02d}": ["purchase", "sale"] for n in range(ROUNDS) for i in range(SERIALS)}
+        assert Serial.select().where(Serial.status != "out").count() == 0
+        [stock] = Stock.select()
+        assert (stock.on_hand, stock.serials_in_stock) == (OPENING_QTY, 0)
+        assert Document.select().count() == 1 + 2 * ROUNDS
+    finally:
+        kdb.close()
