@@ -53,7 +53,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> Parser:
-    from . import ledger_cmds, printer_cmds, station_cmds
+    from . import ledger_cmds, printer_cmds, scanner_cmds, station_cmds
 
     parser = Parser(prog="kiosk", description=DESCRIPTION, epilog=EPILOG)
     parser.add_argument("--db", metavar="URL", help="sqlite:///PATH or postgresql://USER@HOST/NAME")
@@ -62,6 +62,7 @@ def build_parser() -> Parser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     station_cmds.register(sub)
     ledger_cmds.register(sub)
+    scanner_cmds.register(sub)
     printer_cmds.register(sub)
     return parser
 
@@ -69,6 +70,9 @@ def build_parser() -> Parser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     ctx = Context(json=_wants_json(argv))
+    undecodable = [arg for arg in argv if any("\udc80" <= ch <= "\udcff" for ch in arg)]
+    if undecodable:  # bytes that are not UTF-8, as Python hands them over (surrogateescape)
+        return ctx.fail(KioskError("bad_request", f"an argument is not UTF-8 text: {undecodable[0]!r}"))
     try:
         parser = build_parser()
         args = parser.parse_args(argv)

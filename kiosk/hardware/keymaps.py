@@ -211,18 +211,22 @@ _ENCODERS: dict[str, dict[str, list[Stroke]]] = {}
 def encode(text: str, layout_name: str = "us") -> list[Stroke]:
     """The key strokes a scanner programmed for ``layout_name`` sends to type ``text``.
 
-    GS (ASCII 29) is Ctrl+] (Ctrl + the key right of P); other characters the layout
-    cannot type raise ``ValueError``.
+    GS (ASCII 29) is Ctrl+] (Ctrl + the key right of P), other control characters
+    Ctrl + their letter or sign (ESC is Ctrl+[); characters the layout cannot type
+    raise ``ValueError``.
     """
     strokes_for = _ENCODERS.get(layout_name)
     if strokes_for is None:
         strokes_for = _ENCODERS[layout_name] = _strokes_for(layout(layout_name))
     out: list[Stroke] = []
     for ch in text:
+        sign = chr(ord(ch) + 0x40).lower() if ord(ch) < 0x20 else None
         if ch == "\x1d":
             out += _press(e.KEY_RIGHTBRACE, (e.KEY_LEFTCTRL,))
         elif ch in strokes_for:
             out += strokes_for[ch]
+        elif sign in strokes_for:
+            out += [(e.KEY_LEFTCTRL, 1), *strokes_for[sign], (e.KEY_LEFTCTRL, 0)]
         else:
             raise ValueError(f"{ch!r} cannot be typed on layout {layout_name}")
     return out

@@ -52,6 +52,15 @@ def test_gs_typed_as_ctrl_right_bracket_separates_fields_in_every_layout(layout,
     assert scans(keymaps.encode(text, layout) + ENTER, layout) == [text]
 
 
+CONTROLS = st.text(alphabet=st.characters(max_codepoint=0x7E, blacklist_characters="\n"), min_size=1, max_size=20)
+
+
+@pytest.mark.parametrize("layout", sorted(keymaps.LAYOUTS))
+@given(text=CONTROLS)
+def test_control_characters_typed_as_ctrl_keys_decode_back_in_every_layout(layout, text):
+    assert scans(keymaps.encode(text, layout) + ENTER, layout) == [text]
+
+
 def test_the_same_keys_mean_different_text_per_layout():
     strokes = tap(e.KEY_Y) + tap(e.KEY_Z) + tap(e.KEY_Q) + tap(e.KEY_2, LSHIFT) + tap(e.KEY_SLASH) + ENTER
     assert [scans(strokes, layout)[0] for layout in ("us", "uk", "de", "fr")] == ["yzq@/", 'yzq"/', 'zyq"-', "ywa2!"]
