@@ -162,7 +162,7 @@ def _build(cls: type, data: Any, where: list[str], text: str, source: str):
     if not isinstance(data, dict):
         raise _error(source, text, where, "must be a table")
     hints = get_type_hints(cls)
-    known = {f.name for f in dataclasses.fields(cls) if f.name != "path"}
+    known = {f.name for f in dataclasses.fields(cls) if not (cls is Config and f.name == "path")}  # Config.path: where it was read
     for key in data:
         if key not in known:
             raise _error(source, text, [*where, key], f"unknown key (known: {', '.join(sorted(known))})")
