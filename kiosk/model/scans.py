@@ -128,12 +128,12 @@ class Draft:
                 return self._select(chosen, text)
         return self.add(text)
 
-    def scan_gs1(self, text: str, gtin: str | None, serial: str) -> ScanResult:
-        """A GS1 scan: the GTIN selects the item by barcode, AI 21 is the serial."""
-        if gtin:
-            chosen = catalog.item_by_code(gtin) or catalog.item_by_code(gtin.lstrip("0"))
+    def scan_gs1(self, text: str, barcodes: tuple[str, ...], serial: str) -> ScanResult:
+        """A GS1 scan: its GTIN (in any of its barcode forms) selects the item, AI 21 is the serial."""
+        if barcodes:
+            chosen = next((found for code in barcodes if (found := catalog.item_by_code(code))), None)
             if chosen is None:
-                return ScanResult(text, False, f"no item has barcode {gtin}", "unknown_item", "gs1")
+                return ScanResult(text, False, f"no item has barcode {barcodes[0]}", "unknown_item", "gs1")
             selected = self._select(chosen, text)
             if not selected.ok:
                 return selected

@@ -10,12 +10,14 @@ real database under Pilot.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 from rich.text import Text
 from textual.app import App
 from textual.binding import Binding
 
+from ..hardware.gs1 import Gs1Serial, parse_scan
 from ..model.api import Ledger
 from ..model.errors import KioskError
 from .checkout import CheckoutScreen
@@ -56,7 +58,7 @@ class StationInfo:
 
 
 class StationApp(App[None], inherit_bindings=False):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     TITLE = "kiosk"
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = [
@@ -69,7 +71,7 @@ class StationApp(App[None], inherit_bindings=False):
         ledger: Ledger,
         info: StationInfo,
         *,
-        decode_gs1: Callable[[str], tuple[str | None, str] | None] | None = None,
+        decode_gs1: Callable[[str], Gs1Serial | None] = parse_scan,
         printing=None,
     ) -> None:
         super().__init__()
@@ -152,9 +154,9 @@ class StationApp(App[None], inherit_bindings=False):
             screen.answer(screen.draft.choose_item(sku))
 
     # scans from devices --------------------------------------------------------
-    def decode_gs1(self, text: str) -> tuple[str | None, str] | None:
-        """(GTIN, serial) for a GS1 scan, None for a literal one (SPEC §2)."""
-        return self._decode_gs1(text) if self._decode_gs1 else None
+    def decode_gs1(self, text: str) -> Gs1Serial | None:
+        """The GTIN and serial of a GS1 scan, None for a literal one (SPEC §2)."""
+        return self._decode_gs1(text)
 
     def deliver_scan(self, text: str) -> None:
         """A scan from an evdev scanner: to the mode on screen, whatever has focus."""

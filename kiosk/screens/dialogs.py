@@ -93,7 +93,7 @@ class MessageDialog(Dialog):
         with Vertical(classes="dialog wide", id="message-dialog"):
             yield Label(Text(self.title_text, style="bold"))
             with VerticalScroll():
-                yield Static(self.body)
+                yield Static(self.body, id="message-body")
 
 
 class ChoiceDialog(Dialog):

@@ -125,7 +125,7 @@ class DocumentScreen(Screen[None]):
         try:
             gs1 = self.app.decode_gs1(text)
             if gs1 is not None:
-                result = self.draft.scan_gs1(text, gs1[0], gs1[1])
+                result = self.draft.scan_gs1(text, gs1.barcodes, gs1.serial)
             else:
                 result = self.draft.scan(text)
         except KioskError as exc:
