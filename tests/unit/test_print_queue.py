@@ -143,3 +143,60 @@ def _wait_for(condition, seconds: float = 10) -> None:
     while not condition():
         assert dt.datetime.now() < deadline, "timed out"
         threading.Event().wait(0.02)
+
+
+# ---------------------------------------------------------------- the station's printing API
+
+
+@pytest.fixture
+def shop(sqlite_ledger, tmp_path):
+    """A ledger with one serial item in stock, and a station with a file receipt printer."""
+    from kiosk.config import Config, PrinterConfig
+    from kiosk.hardware.printing import Printing
+    from kiosk.model.catalog import ItemSpec
+
+    sqlite_ledger.add_warehouse("MAIN")
+    sqlite_ledger.add_item(ItemSpec("PHN", "Téléphone 電話", serial=True))
+    sqlite_ledger.post({"type": "purchase", "warehouse": "MAIN", "lines": [{"sku": "PHN", "serials": ["S1", "S2"]}]})
+    sqlite_ledger.add_carton("CTN-1", "PHN", ["S1", "S2"])
+    till = PrinterConfig(name="till", kind="file", path=str(tmp_path / "till.bin"), role="receipts", profile="TM-T88V")
+    config = Config(printers=[till])
+    return Printing(config, sqlite_ledger), tmp_path / "till.bin"
+
+
+def test_receipts_print_on_posting_sales_purchases_and_returns_only(shop):
+    printing, till = shop
+    sale = printing.ledger.post({"type": "sale", "warehouse": "MAIN", "lines": [{"sku": "PHN", "serials": ["S1"]}]})
+    report = printing.receipt_on_post(sale)
+    assert (report["printer"], report["printed"], report["queued"]) == ("till", 1, 0)
+    receipt = till.read_bytes()
+    assert b"   SN S1\n" in receipt and b"T\x82l\x82phone ??\n" in receipt  # CP437 where it can, else a visible ?
+    count_doc = {"type": "count", "warehouse": "MAIN", "lines": [{"sku": "PHN", "serials": ["S2"]}]}
+    assert printing.receipt_on_post(printing.ledger.post(count_doc)) is None
+    printing.config.receipt.on_post = False
+    assert printing.receipt_on_post(sale) is None
+    printing.config.receipt.on_post = True
+    printing.config.printers[0].role = "labels"
+    assert printing.receipt_on_post(sale) is None  # no receipt printer: nothing to do, no error
+
+
+def test_label_and_carton_jobs_need_a_label_printer_and_known_codes(shop):
+    from kiosk.config import PrinterConfig
+    from kiosk.model.errors import KioskError
+
+    printing, _ = shop
+    with pytest.raises(KioskError) as refused:
+        printing.print_labels(["S1"])
+    assert refused.value.code == "bad_config"  # the only printer prints receipts
+    printing.config.printers.append(PrinterConfig(name="usb", kind="usb", vendor_id=0x0416, product_id=0x5011))
+    printing = type(printing)(printing.config, printing.ledger)  # the queue knows the printers it was made with
+    report = printing.print_carton_label("CTN-1")
+    assert report["queued"] == 1 and "USB printer" in report["problem"]  # kept, with the reason shown
+    assert [j["title"] for j in printing.queue.jobs()] == ["carton CTN-1"]
+    with pytest.raises(KioskError) as unknown:
+        printing.print_labels(["S1", "NOPE"])
+    assert unknown.value.code == "unknown_serial" and unknown.value.serials == ["NOPE"]
+    with pytest.raises(KioskError) as no_carton:
+        printing.print_carton_label("CTN-404")
+    assert no_carton.value.code == "unknown_carton"
+    assert len(printing.queue.jobs()) == 1  # refused requests store nothing
