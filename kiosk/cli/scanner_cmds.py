@@ -161,9 +161,9 @@ def scanners_decode(ctx: Context, args: Namespace) -> int:
     from ..hardware import evemu
     from ..hardware.decoder import DEFAULT_TERMINATORS, decode_events
 
-    capture = evemu.read(args.capture)
     if args.timeout_ms <= 0:
-        raise KioskError("bad_request", "--timeout-ms must be positive")
+        raise KioskError("bad_request", f"--timeout-ms must be a positive number of milliseconds; got {args.timeout_ms}")
+    capture = evemu.read(args.capture)
     try:
         found = decode_events(
             capture.events, layout_name=args.layout, terminators=args.terminator or DEFAULT_TERMINATORS,
@@ -177,6 +177,6 @@ def scanners_decode(ctx: Context, args: Namespace) -> int:
         value["dropped"] = dropped
     if not ctx.json:
         for drop in dropped:
-            print(f"kiosk: dropped {safe(drop['partial'])!r}: {drop['reason']}", file=ctx.err)
+            print(f"kiosk: dropped '{safe(drop['partial'])}': {drop['reason']}", file=ctx.err)
     ctx.emit(value, lambda v: "\n".join(safe(scan) for scan in v["scans"]))
     return 0

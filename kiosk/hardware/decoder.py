@@ -21,6 +21,7 @@ from typing import Iterable
 from evdev import InputEvent
 from evdev import ecodes as e
 
+from ..model.errors import KioskError
 from .keymaps import ALT, CTRL, KEYPAD_DIGITS, SHIFT, compose, control_char, key_names_to_codes, layout
 
 DEFAULT_TERMINATORS = ("KEY_ENTER", "KEY_KPENTER")
@@ -55,6 +56,8 @@ class ScanDecoder:
     ) -> None:
         self.layout = layout(layout_name)
         self.terminators = key_names_to_codes(list(terminators))
+        if not isinstance(timeout_ms, int) or timeout_ms <= 0:
+            raise KioskError("bad_config", f"scanners.timeout_ms must be a positive number of milliseconds; got {timeout_ms!r}")
         self.timeout = timeout_ms / 1000
         self.source = source  # scanner, device and mode stamped on every scan
         self.held: set[int] = set()

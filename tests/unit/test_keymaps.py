@@ -180,6 +180,13 @@ def test_an_unknown_terminator_is_bad_config(bad):
     assert err.value.code == "bad_config" and bad[0] in err.value.message
 
 
+@pytest.mark.parametrize("timeout_ms", [0, -5])
+def test_a_time_out_that_is_not_positive_is_bad_config(timeout_ms):
+    with pytest.raises(KioskError) as err:
+        ScanDecoder(timeout_ms=timeout_ms)
+    assert err.value.code == "bad_config" and "timeout_ms" in err.value.message
+
+
 def test_an_unknown_layout_is_bad_config():
     with pytest.raises(KioskError) as err:
         ScanDecoder("dvorak")
