@@ -58,6 +58,8 @@ class PrinterConfig:
     path: str | None = None
     vendor_id: int | None = None
     product_id: int | None = None
+    in_ep: int = 0x82  # USB endpoints; some printers use 0x81 / 0x03 (see `lsusb -v`)
+    out_ep: int = 0x01
     timeout: int = 5
     device: str | None = None
     baudrate: int = 9600

@@ -508,16 +508,22 @@ class UsbTransport:
         self.config = config
         self.device = None
 
+    def escpos_device(self):
+        """escpos's ``Usb`` for this printer, not yet opened (pyusb timeouts are in ms)."""
+        from escpos.printer import Usb
+
+        return Usb(
+            self.config.vendor_id, self.config.product_id, timeout=self.config.timeout * 1000,
+            in_ep=self.config.in_ep, out_ep=self.config.out_ep, profile=self.config.profile or "default",
+        )
+
     def open(self) -> None:
         with quiet_logging():
             from escpos.printer import Usb
 
             if not Usb.is_usable():
                 raise PrinterUnavailable("USB printers need pyusb: pip install pyusb")
-            device = Usb(
-                self.config.vendor_id, self.config.product_id, timeout=self.config.timeout * 1000,
-                profile=self.config.profile or "default",
-            )
+            device = self.escpos_device()
             try:
                 device.open()
             except Exception as exc:  # pyusb and escpos raise many kinds: all mean "not now"

@@ -209,6 +209,35 @@ def test_cups_transport_sends_a_raw_job_through_lp(tmp_path):
     assert (tmp_path / "args").read_text().split() == ["-d", "thermal", "-o", "raw", "-t", "label", "SN1", "-s", "-"]
 
 
+class FakeUsbDevice:
+    """Shaped as pyusb's ``usb.core.Device`` where escpos's ``Usb`` uses it: no USB bus here."""
+
+    def __init__(self, answer: bytes):
+        self.writes: list[tuple[int, bytes, int]] = []
+        self.answer = answer
+
+    def write(self, endpoint: int, data: bytes, timeout: int) -> int:
+        self.writes.append((endpoint, bytes(data), timeout))
+        return len(data)
+
+    def read(self, endpoint: int, size: int) -> list[int]:
+        assert endpoint == 0x81
+        return list(self.answer)
+
+
+def test_usb_transport_uses_the_configured_endpoints_and_timeout():
+    config = PrinterConfig(kind="usb", vendor_id=0x0416, product_id=0x5011, timeout=3, in_ep=0x81, out_ep=0x03)
+    transport = printers.transport_for(config)
+    with pytest.raises(printers.PrinterUnavailable, match="USB printer"):  # no pyusb, or no such device here
+        transport.open()
+    transport.device = transport.escpos_device()
+    transport.device.device = FakeUsbDevice(bytes([ONLINE]))
+    transport.write(b"\x1b@label")
+    assert printers.query_state(transport, 0.1).online is True
+    assert transport.device.device.writes[:2] == [(0x03, b"\x1b@label", 3000), (0x03, printers.STATUS_PRINTER, 3000)]
+    transport.device.close = lambda: None  # escpos's __del__ closes through pyusb, which may be missing here
+
+
 @pytest.mark.parametrize(
     ("config", "message"),
     [
