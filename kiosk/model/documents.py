@@ -114,6 +114,9 @@ def _text(obj: dict, key: str, *, required: bool = False, where: str = "") -> st
         return None
     if not isinstance(value, str) or not value.strip():
         raise bad(f"{where}{key} must be a non-empty string")
+    if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
+        # no database stores these (PostgreSQL refuses NUL; lone surrogates are not UTF-8)
+        raise bad(f"{where}{key} holds a NUL character or a lone surrogate")
     return value
 
 

@@ -224,7 +224,8 @@ def _check_input(plan: Plan) -> None:
     cartons: dict[str, Carton] = {}
     contents: dict[int, list[str]] = {}
     if wanted:
-        cartons = {c.code: c for c in Carton.select().where(Carton.code.in_(wanted))}
+        valid = [c for c in wanted if codelib.is_valid(c)]  # no other code can be a carton's
+        cartons = {c.code: c for c in Carton.select().where(Carton.code.in_(valid))}
         unknown = [c for c in wanted if c not in cartons]
         if unknown:
             raise KioskError("unknown_carton", "no carton " + ", ".join(map(repr, unknown)), unknown)
@@ -412,7 +413,13 @@ def _check_stock(plan: Plan) -> None:
 
 
 def _count_line(plan: Plan, lp: LinePlan, st: Stock) -> None:
-    """The counted serials become the in-stock set here; on hand becomes the counted qty."""
+    """The counted serials become the in-stock set here; on hand becomes the counted qty.
+
+    A count line of a serial-managed item that names no serials counts none: every
+    serial in stock here is ``lost`` and on hand becomes ``qty``, all unserialized
+    (SPEC §3 makes serials optional but the counted set the in-stock set; keeping
+    uncounted serials could leave fewer units on hand than serials in stock).
+    """
     counted = set(lp.serials)
     if lp.item.serial:
         query = Serial.select().where(

@@ -198,3 +198,22 @@ def test_an_unexpected_failure_is_one_line_and_the_traceback_goes_to_the_log(kio
     assert re.fullmatch(r"kiosk: internal_error: unexpected error: RuntimeError: disk on fire .*\n", proc.stderr)
     log = tmp_path / "state" / "kiosk" / "log" / "errors.log"
     assert str(log) in proc.stderr and "Traceback" in log.read_text() and "disk on fire" in log.read_text()
+
+
+def test_text_no_database_can_store_is_a_bad_request(kiosk, ledger, db_url):
+    """NUL (PostgreSQL refuses it) and bytes that are not UTF-8 never reach the database."""
+    from kiosk.model.catalog import ItemSpec
+
+    ledger.add_warehouse("MAIN")
+    ledger.add_item(ItemSpec("PHN", "Phone", serial=True))
+    for document, code in (
+        (doc("purchase", line(serials=["N1"]), note="a\x00b"), "bad_request"),
+        (doc("purchase", line("PHN\x00", qty=1)), "bad_request"),
+        (doc("purchase", line(serials=["N1"]), partner="\ud800"), "bad_request"),
+        (doc("purchase", line(cartons=["CTN\x00"])), "unknown_carton"),
+        (doc("purchase", line(serials=["N\x00"])), "invalid_serial"),
+    ):
+        kiosk.refused("doc", "post", "-", stdin=json.dumps(document), code=code, db=db_url)
+    for args in (("serials", "history", b"SN\xff"), ("item", "show", b"\xed\xa0\x80")):
+        kiosk.refused(*args, code="bad_request", db=db_url)
+        kiosk.refused(*args, code="bad_request", db=db_url, json_out=False)
