@@ -263,17 +263,29 @@ def enable_refusals(chosen: Sequence[Item]) -> list[KioskError]:
 
 
 def add_carton(code: str, sku: str, serials: Sequence[str]) -> Carton:
-    codelib.require_valid([code])
+    """A carton of ``serials`` of one SKU.
+
+    Refusals come in the order SPEC §3 gives for documents: shape → unknown item →
+    ``serial_management_disabled`` → not serial-managed (``bad_request``) →
+    ``invalid_serial`` (the carton code and its entries alike) → ``too_many_serials`` →
+    ``duplicate_in_input`` → then the database: an existing carton, ``code_conflict``,
+    ``serial_item_mismatch``. A carton may not hold its own code: scanning it would
+    always enter the carton, never that serial (``code_conflict``).
+    """
+    serials = list(serials)
+    if not serials:
+        raise KioskError("bad_request", "a carton holds at least one serial")
 
     def work() -> Carton:
+        carton_item = item(sku)
         if not serial_management_on():
             raise KioskError("serial_management_disabled", "serial management is off in the settings")
-        carton_item = item(sku)
         if not carton_item.serial:
             raise KioskError("bad_request", f"{sku} is not serial-managed; cartons hold serials")
+        codelib.require_valid([code, *serials])
         entries = codelib.check(serials)
-        if not entries:
-            raise KioskError("bad_request", "a carton holds at least one serial")
+        if code in entries:
+            raise KioskError("code_conflict", f"{code} is the carton's own code; it cannot be one of its serials", [code])
         if Carton.select().where(Carton.code == code).exists():
             raise KioskError("bad_request", f"carton {code} exists already")
         if Serial.select().where(Serial.code == code).exists():

@@ -368,3 +368,18 @@ def test_bad_shapes_are_bad_request(world):
 def test_unknown_references(world):
     refused_post(world, "unknown_item", "purchase", line("NOPE", qty=1))
     refused_post(world, "unknown_warehouse", "purchase", line(qty=1), warehouse="EAST")
+
+
+# ---------------------------------------------------------------- codes in documents
+
+
+def test_codes_are_exact_and_invalid_ones_are_named(world):
+    buy(world, "abc", "ABC", "Abc")  # three serials: no case folding
+    assert stock(world, "PHN") == (3, 3)
+    error = refused_post(world, "invalid_serial", "purchase", line(serials=["ok1", "序列1", "B\x1b[0m", "ok2"]))
+    assert error.serials == ["序列1", "B\x1b[0m"]
+    # list entries are taken literally, never split
+    assert refused_post(world, "invalid_serial", "purchase", line(serials=["A1 B1"])).serials == ["A1 B1"]
+    error = refused_post(world, "invalid_serial", "adjustment", {"sku": "PHN", "add": ["N 1"], "remove": ["abc"]})
+    assert error.serials == ["N 1"]
+    assert refused_post(world, "duplicate_in_input", "purchase", line(serials="N1 N2，N1")).serials == ["N1"]

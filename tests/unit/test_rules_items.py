@@ -139,3 +139,19 @@ def test_too_many_serials_counts_the_whole_document_after_expansion(world):
     post(world, "purchase", line(cartons=["BIG"]), line("TAB", [f"T{n}" for n in range(400)]))
     assert stock(world, "PHN") == (600, 600)
 
+
+
+def test_carton_refusals_follow_the_document_rule_order(world):
+    """Cartons follow SPEC §3's order: shape → unknown item → switch → invalid_serial → …"""
+    refused("bad_request", world.add_carton, "BOX 1", "PHN", [])
+    refused("unknown_item", world.add_carton, "BOX 1", "NOPE", ["x"])
+    refused("bad_request", world.add_carton, "BOX-1", "CBL", ["x"])  # not serial-managed
+    assert refused("invalid_serial", world.add_carton, "BOX 1", "PHN", ["A 1", "A2"]).serials == ["BOX 1", "A 1"]
+    world.set_item_serial(["PHN", "TAB"], False)
+    world.set_serial_management(False)
+    refused("unknown_item", world.add_carton, "BOX 1", "NOPE", ["x"])
+    refused("serial_management_disabled", world.add_carton, "BOX 1", "PHN", ["A 1"])
+    refused("serial_management_disabled", world.add_carton, "BOX-1", "CBL", ["x"])
+    world.set_serial_management(True)
+    world.set_item_serial(["PHN"], True)
+    assert refused("code_conflict", world.add_carton, "BOX-1", "PHN", ["A1", "BOX-1"]).serials == ["BOX-1"]
