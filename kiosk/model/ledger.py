@@ -224,7 +224,8 @@ def _check_input(plan: Plan) -> None:
     cartons: dict[str, Carton] = {}
     contents: dict[int, list[str]] = {}
     if wanted:
-        cartons = {c.code: c for c in Carton.select().where(Carton.code.in_(wanted))}
+        valid = [c for c in wanted if codelib.is_valid(c)]  # no other code can be a carton's
+        cartons = {c.code: c for c in Carton.select().where(Carton.code.in_(valid))}
         unknown = [c for c in wanted if c not in cartons]
         if unknown:
             raise KioskError("unknown_carton", "no carton " + ", ".join(map(repr, unknown)), unknown)
