@@ -302,6 +302,7 @@ class ScannerHub:
         self.poll_interval = poll_interval
         self._readers: dict[str, _Reader] = {}  # path -> reader
         self._skipped: dict[str, tuple] = {}  # path -> identity of a node that is not ours
+        self._denied: set[str] = set()  # nodes we may not open and cannot tell whether they are ours
         self._status: dict[tuple[str, str | None], ScannerStatus] = {}
         self._lock = threading.RLock()
         self._stopping = threading.Event()
@@ -343,6 +344,7 @@ class ScannerHub:
         """One discovery pass: open and start every matching scanner node not yet read."""
         links = _by_id_links(self.input_dir)
         paths = _event_paths(self.input_dir)
+        self._denied.intersection_update(paths)
         for path in paths:
             with self._lock:
                 if path in self._readers or self._stopping.is_set():
@@ -354,9 +356,14 @@ class ScannerHub:
                 self._skipped[path] = identity
         with self._lock:
             serving = {r.config.name for r in self._readers.values()}
+            unread = (
+                f"; {len(self._denied)} input node(s) may not be read by this user: see config/99-kiosk-scanners.rules"
+                if self._denied else ""
+            )
             for config in self.configs:
-                if config.name not in serving and not any(k[0] == config.name for k in self._status):
-                    self._report(ScannerStatus(config.name, "waiting", None, f"no device matches {config.match!r} yet"))
+                if config.name not in serving and all(k[0] != config.name or k[1] is None for k in self._status):
+                    message = f"no device matches {config.match!r} yet{unread}"
+                    self._report(ScannerStatus(config.name, "waiting", None, message))
 
     # -------------------------------------------------------------- internals
     def _supervise(self) -> None:
@@ -374,8 +381,10 @@ class ScannerHub:
         except PermissionError:
             name, vendor, product = _sysfs(path, self.sys_root)
             config = self._config_for(path, name, vendor, product, by_id)
-            if config is not None:
-                self._report(ScannerStatus(config.name, "permission_denied", path, PERMISSION_HINT.format(path=path)))
+            if config is None:
+                self._denied.add(path)
+                return False  # not known to be ours; a udev rule changing its owner changes its identity
+            self._report(ScannerStatus(config.name, "permission_denied", path, PERMISSION_HINT.format(path=path)))
             return True  # retry: the permissions may be fixed while we run
         except OSError:
             return False

@@ -482,3 +482,15 @@ def test_the_udev_rule_opens_only_listed_scanner_models_to_the_kiosk_user():
         assert re.search(r'ATTRS\{idVendor\}=="[0-9a-f]{4}", ATTRS\{idProduct\}=="[0-9a-f]{4}"', line), line
         assert 'OWNER="kiosk"' in line and 'MODE="0600"' in line and "GROUP" not in line, line
     assert 'SUBSYSTEM!="input", GOTO="kiosk_scanners_end"' in rules and 'KERNEL!="event*"' in rules
+
+
+def test_a_waiting_scanner_mentions_nodes_this_user_may_not_read(bench):
+    bench.plug("event5", denied=True)  # no sysfs here: we cannot tell what it is
+    hub = bench.hub(SCANNER)
+    hub.poll()
+    [status] = hub.statuses()
+    assert status.state == "waiting" and "1 input node(s) may not be read" in status.message
+    bench.plan[str(bench.dir / "event5")] = {}  # the udev rule is installed: the node is readable now
+    os.utime(bench.dir / "event5")  # …and changed, as a chown by udev changes it
+    hub.poll()
+    assert [s.state for s in hub.statuses()] == ["connected"]
