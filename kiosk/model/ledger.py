@@ -144,6 +144,7 @@ class LinePlan:
     qty: Decimal = Decimal(0)
     base_qty: Decimal = Decimal(0)
     serials: list[str] = field(default_factory=list)  # after carton expansion
+    foreign: set[str] = field(default_factory=set)  # from cartons of another SKU
     delta: Decimal = Decimal(0)
     to_delta: Decimal = Decimal(0)
 
@@ -236,15 +237,13 @@ def _check_input(plan: Plan) -> None:
         )
         for carton_id, code in query.tuples():
             contents.setdefault(carton_id, []).append(code)
+        # a carton binds its serials to its SKU: on another SKU's line they break
+        # serial_item_mismatch, a per-serial rule reported in its place in the order
         for lp in plan.lines:
             for code in lp.source.cartons:
                 carton = cartons[code]
                 if carton.item_id != lp.item.id:
-                    raise KioskError(
-                        "serial_item_mismatch",
-                        f"carton {code} holds {carton.item.sku}, not {lp.item.sku}",
-                        contents.get(carton.id, []),
-                    )
+                    lp.foreign.update(contents[carton.id])
     for lp in plan.lines:
         lp.serials = lp.source.serials + [
             c for code in lp.source.cartons for c in contents[cartons[code].id]
@@ -305,9 +304,14 @@ def _check_serials(plan: Plan) -> None:
     failing: dict[str, list[str]] = {}
     for index, lp, role, code in named:
         row = plan.rows.get(code)
-        rule = "code_conflict" if code in cartons else serial_rule(
-            doc_type, role, lp.item.id, plan.warehouse.id, row, types.get(row.last_doc_id) if row else None
-        )
+        if code in cartons:
+            rule = "code_conflict"
+        elif code in lp.foreign:
+            rule = "serial_item_mismatch"
+        else:
+            rule = serial_rule(
+                doc_type, role, lp.item.id, plan.warehouse.id, row, types.get(row.last_doc_id) if row else None
+            )
         if rule:
             failing.setdefault(rule, []).append(code)
             continue

@@ -42,6 +42,12 @@ PAIRS = [
     ("serial_item_mismatch", "already_in_stock", "purchase", [line(serials=["T1"]), line(serials=["A1"])], {}),
     ("serial_item_mismatch", "already_in_stock", "sale_return", [line(serials=["T1"])], {}),  # T1 is a TAB in stock
     ("serial_warehouse_mismatch", "not_in_stock", "sale", [line(serials=["NEW"]), line(serials=["W1"])], {}),
+    # a carton of another SKU is a per-serial rule (serial_item_mismatch), so it comes late too
+    ("duplicate_in_input", "serial_item_mismatch", "purchase", [line(cartons=["BOX-T"]), line(serials=["X", "X"])], {}),
+    ("base_unit_required", "serial_item_mismatch", "sale", [line(cartons=["BOX-T"]), line(unit="box", qty=1)], {}),
+    ("quantity_mismatch", "serial_item_mismatch", "purchase", [line(cartons=["BOX-T"], serials=["X"], qty=1)], {}),
+    ("already_in_stock", "serial_item_mismatch", "purchase", [line(serials=["A1"]), line(cartons=["BOX-T"])], {}),
+    ("serial_item_mismatch", "already_in_stock", "purchase", [line(cartons=["BOX-T"]), line(serials=["A1"])], {}),
     ("not_in_stock", "serials_required", "purchase_return", [line(serials=["NEW"]), line("TAB", qty=5)], {}),
     ("serials_required", "not_in_stock", "purchase_return", [line("TAB", qty=5), line(serials=["NEW"])], {}),
 ]
@@ -52,6 +58,7 @@ def test_the_first_rule_in_spec_order_is_reported(world):
     buy(world, "W1", warehouse="WEST")
     buy(world, "T1", sku="TAB")
     world.add_carton("BOX-1", "PHN", ["C1"])
+    world.add_carton("BOX-T", "TAB", ["T5"])
     for expected, later, doc_type, lines, fields in PAIRS:
         before = snapshot(world)
         try:
