@@ -4,11 +4,31 @@ from __future__ import annotations
 
 import json
 import sys
-from argparse import Namespace
+from argparse import ArgumentTypeError, Namespace
 from pathlib import Path
 
 from ..model.errors import KioskError
 from .context import Context, cell, safe, table
+
+
+MAX_LIMIT = 100_000
+MAX_OFFSET = 2**62  # what every database's LIMIT/OFFSET takes
+
+
+def whole(low: int, high: int):
+    """An argparse type: a whole number from ``low`` to ``high`` (else ``bad_request``)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise ArgumentTypeError(f"a whole number from {low} to {high}; got {text[:40]!r}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
 
 
 def register(sub) -> None:
@@ -170,8 +190,8 @@ def _doc(sub) -> None:
     p.add_argument("--status", choices=["posted", "voided"])
     p.add_argument("--since", metavar="DATE")
     p.add_argument("--until", metavar="DATE")
-    p.add_argument("--limit", type=int, default=50)
-    p.add_argument("--offset", type=int, default=0)
+    p.add_argument("--limit", type=whole(1, MAX_LIMIT), default=50)
+    p.add_argument("--offset", type=whole(0, MAX_OFFSET), default=0)
 
 
 def read_documents(source: str) -> list:
@@ -268,8 +288,8 @@ def search_options(parser, *, default_limit: int | None) -> None:
     parser.add_argument("--doc", metavar="NUMBER", help="serials moved by this document")
     parser.add_argument("--since", metavar="DATE", help="updated on or after (date or ISO time, UTC)")
     parser.add_argument("--until", metavar="DATE", help="updated on or before (date or ISO time, UTC)")
-    parser.add_argument("--limit", type=int, default=default_limit)
-    parser.add_argument("--offset", type=int, default=0)
+    parser.add_argument("--limit", type=whole(1, MAX_LIMIT), default=default_limit)
+    parser.add_argument("--offset", type=whole(0, MAX_OFFSET), default=0)
 
 
 def serial_filter(args: Namespace):

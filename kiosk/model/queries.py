@@ -52,12 +52,12 @@ def parse_time(text: str, *, end: bool = False) -> dt.datetime:
             day = dt.datetime.fromisoformat(text)
             return day + dt.timedelta(days=1) if end else day
         moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+        if end and moment.microsecond == 0:
+            moment += dt.timedelta(seconds=1)
+    except (ValueError, OverflowError):  # OverflowError: past year 9999 once in UTC or extended
         raise KioskError("bad_request", f"not a date or ISO time: {text!r} (e.g. 2026-11-26 or 2026-11-26T08:30:00Z)") from None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
-    if end and moment.microsecond == 0:
-        moment += dt.timedelta(seconds=1)
     return moment
 
 

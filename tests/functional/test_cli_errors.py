@@ -72,6 +72,9 @@ CASES = {
     "unknown option": (command("--bogus", "warehouse", "list"), "bad_request"),
     "unknown command": (command("frobnicate"), "bad_request"),
     "bad limit": (command("serials", "search", "--limit", "many"), "bad_request"),
+    "negative limit": (command("doc", "list", "--limit", "-1"), "bad_request"),
+    "offset past any database's": (command("serials", "search", "--offset", "9" * 20), "bad_request"),
+    "until past the year 9999": (command("doc", "list", "--until", "9999-12-31"), "bad_request"),
     # refused by a rule, exit 1
     "2000 serials": (document_file(doc("purchase", line(serials=[f"S{n}" for n in range(2000)]))), "too_many_serials"),
     "escape in a serial": (document_file(doc("purchase", line(serials=["OK", "A\x1b[2JB"]))), "invalid_serial"),
