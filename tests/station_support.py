@@ -37,12 +37,16 @@ class Station(StationApp):
         self.bells += 1
 
 
-def demo_station(url: str, *, operator: str | None = "demo", locked_mode: str | None = None) -> Station:
+def demo_station(
+    url: str, *, operator: str | None = "demo", locked_mode: str | None = None, scanner_names=(), **services
+) -> Station:
     kdb.connect(url)
     ledger = Ledger(station=demo.DEMO_STATION, operator=operator or "")
     demo.fill(ledger)
-    info = StationInfo(name="demo", warehouse="MAIN", operator=operator, locked_mode=locked_mode)
-    return Station(ledger, info)
+    info = StationInfo(
+        name="demo", warehouse="MAIN", operator=operator, locked_mode=locked_mode, scanners=list(scanner_names)
+    )
+    return Station(ledger, info, **services)
 
 
 async def type_scan(pilot, *scans: str) -> None:

@@ -48,9 +48,14 @@ def demo(ctx: Context, args: Namespace) -> int:
 
 
 def _open(ctx: Context, ledger, operator: str | None) -> int:
+    """Build the station's services from the config and hand them to the app."""
+    from ..hardware.printing import Printing
+    from ..hardware.scanners import ScannerHub
+    from ..model import catalog
     from ..screens.app import StationApp, StationInfo
 
     config = ctx.config
+    catalog.warehouse(config.station.warehouse)  # unknown_warehouse before the screen opens
     info = StationInfo(
         name=ledger.station,
         warehouse=config.station.warehouse,
@@ -59,5 +64,10 @@ def _open(ctx: Context, ledger, operator: str | None) -> int:
         scanners=[s.name for s in config.scanners],
         printers=[p.name for p in config.printers],
     )
-    StationApp(ledger, info).run()
+    printing = Printing(config, ledger) if config.printers else None
+    scanners = None
+    if config.scanners:
+        def scanners(on_scan, on_status):
+            return ScannerHub(config.scanners, on_scan=on_scan, on_status=on_status)
+    StationApp(ledger, info, printing=printing, scanners=scanners).run()
     return 0

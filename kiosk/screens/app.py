@@ -14,12 +14,17 @@ from pathlib import Path
 from typing import Callable
 
 from rich.text import Text
+from textual import work
 from textual.app import App
 from textual.binding import Binding
 
+from ..hardware.decoder import Scan
 from ..hardware.gs1 import Gs1Serial, parse_scan
+from ..hardware.printing import Printing
+from ..hardware.scanners import ScannerHub, ScannerStatus
 from ..model.api import Ledger
 from ..model.errors import KioskError
+from ..model.text import printable
 from .checkout import CheckoutScreen
 from .dialogs import PinDialog
 from .document_mode import DocumentScreen
@@ -72,13 +77,20 @@ class StationApp(App[None], inherit_bindings=False):
         info: StationInfo,
         *,
         decode_gs1: Callable[[str], Gs1Serial | None] = parse_scan,
-        printing=None,
+        printing: Printing | None = None,
+        scanners: Callable[[Callable, Callable], ScannerHub] | None = None,
     ) -> None:
+        """``printing`` prints labels and receipts (None: no printer configured);
+        ``scanners`` builds the evdev scanner hub from the two callbacks it reports to
+        (None: keyboard-wedge scans only)."""
         super().__init__()
         self.ledger = ledger
         self.info = info
         self._decode_gs1 = decode_gs1
         self.printing = printing
+        self._scanner_source = scanners
+        self.scanner_hub: ScannerHub | None = None
+        self.scanner_states: dict[str, str] = {}
         wh = info.warehouse
         factories = {
             "home": lambda: HomeScreen(self.info, MODE_KEYS),
@@ -99,6 +111,16 @@ class StationApp(App[None], inherit_bindings=False):
         self.switch_mode(self.info.locked_mode or "home")
         if not self.info.operator:
             self.push_screen(PinDialog("Sign in: your name and PIN", self.sign_in, cancel=False), self.signed_in)
+        if self._scanner_source is not None:
+            self.scanner_hub = self._scanner_source(
+                lambda scan: self.call_from_thread(self.scan_from_device, scan),
+                lambda status: self.call_from_thread(self.scanner_status, status),
+            )
+            self.scanner_hub.start()
+
+    def on_unmount(self) -> None:
+        if self.scanner_hub is not None:
+            self.scanner_hub.stop()
 
     # operators ---------------------------------------------------------------
     def sign_in(self, name: str, pin: str) -> str | None:
@@ -158,32 +180,65 @@ class StationApp(App[None], inherit_bindings=False):
         """The GTIN and serial of a GS1 scan, None for a literal one (SPEC §2)."""
         return self._decode_gs1(text)
 
-    def deliver_scan(self, text: str) -> None:
-        """A scan from an evdev scanner: to the mode on screen, whatever has focus."""
+    async def scan_from_device(self, scan: Scan) -> None:
+        """A scan from an evdev scanner, on the app's loop: to its mode's screen,
+        whatever widget has focus. A discarded partial scan is said, with a bell."""
+        if scan.dropped:
+            self.bell()
+            self.notify(Text(f"{scan.scanner}: scan discarded ({scan.dropped}); scan again"), severity="error")
+            return
+        if scan.mode and scan.mode != self.current_mode and not self.info.locked_mode:
+            await self.switch_mode(scan.mode)
         screen = self.screen
         if isinstance(screen, DocumentScreen):
-            screen.handle_scan(text)
+            screen.handle_scan(scan.text)
         else:
             self.bell()
-            self.notify(Text(f"scan {text!r} ignored: open a scanning mode (F1–F4)"), severity="warning")
+            self.notify(Text(f"scan {printable(scan.text)} ignored: open a scanning mode (F1–F4)"), severity="warning")
+
+    def scanner_status(self, status: ScannerStatus) -> None:
+        state = status.state.replace("_", " ") + (f" — {status.message}" if status.message else "")
+        previous = self.scanner_states.get(status.scanner)
+        self.scanner_states[status.scanner] = state
+        if previous is not None and previous != state:
+            self.notify(Text(f"{status.scanner}: {state}"), severity="information" if status.connected else "warning")
+        if isinstance(self.screen, HomeScreen):
+            self.screen.refresh_facts()
 
     # printers ----------------------------------------------------------------
     def print_receipt(self, document: dict) -> None:
         if self.printing is not None:
-            self.printing.receipt(document)
+            self._print(lambda: self.printing.receipt_on_post(document))
 
     def print_labels(self, serials: list[str]) -> None:
         if not serials:
             self.notify("no serials to label")
-        elif self.printing is None:
+        elif self.printing is None or not self.info.printers:
             self.bell()
             self.notify("no label printer is configured", severity="warning")
         else:
-            self.printing.labels(serials)
-            self.notify(f"{len(serials)} labels queued")
+            self._print(lambda: self.printing.print_labels(serials))
+
+    @work(thread=True, exit_on_error=False, group="print")
+    def _print(self, job: Callable[[], dict | None]) -> None:
+        """Printing waits on the printer (up to its time-out): never on the app's loop."""
+        try:
+            report = job()
+        except KioskError as exc:
+            self.call_from_thread(self.notify, Text(f"not printed: {exc.message}"), severity="error")
+            return
+        if report is None:
+            return
+        if report["queued"]:
+            text = f"{report['queued']} jobs wait in the queue for {report['printer']}: {report['problem'] or 'printer busy'}"
+            self.call_from_thread(self.notify, Text(text), severity="warning")
+        else:
+            self.call_from_thread(self.notify, Text(f"printed {report['printed']} on {report['printer']}"))
 
     def device_lines(self, kind: str) -> list[str]:
-        names = self.info.scanners if kind == "scanners" else self.info.printers
-        if kind == "scanners" and not names:
-            return ["none configured: a keyboard-wedge scanner types into the scan field"]
-        return names or ["none configured"]
+        """The state of each scanner or printer, as the home and settings screens show it."""
+        if kind == "scanners":
+            if not self.info.scanners:
+                return ["keyboard (no scanner device configured)"]
+            return [f"{name}: {self.scanner_states.get(name, 'starting')}" for name in self.info.scanners]
+        return self.info.printers or ["none configured"]

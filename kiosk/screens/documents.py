@@ -34,6 +34,7 @@ def document_text(doc: dict) -> Text:
 
 
 class DocumentsScreen(Screen[None]):
+    TITLE = "Documents"
     BINDINGS = [
         Binding("escape", "app.home", "Home", id="home"),
         Binding("f9", "filter_type", "Type", id="filter_type"),

@@ -24,14 +24,20 @@ class HomeScreen(Screen[None]):
             yield Static(self._modes(), id="modes")
         yield Footer()
 
+    def on_screen_resume(self) -> None:
+        self.refresh_facts()
+
+    def refresh_facts(self) -> None:
+        self.query_one("#station-facts", Static).update(self._facts())
+
     def _facts(self) -> Text:
         info = self.info
         text = Text()
         rows = [
             ("Warehouse", info.warehouse),
             ("Operator", info.operator or "not signed in"),
-            ("Scanners", ", ".join(info.scanners) or "keyboard (no scanner device configured)"),
-            ("Printers", ", ".join(info.printers) or "none configured"),
+            ("Scanners", "; ".join(self.app.device_lines("scanners"))),
+            ("Printers", "; ".join(self.app.device_lines("printers"))),
         ]
         for label, value in rows:
             text.append(f"{label:<11}", style="dim")

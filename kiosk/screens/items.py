@@ -15,6 +15,7 @@ from .widgets.verdict import Verdict
 
 
 class ItemsScreen(Screen[None]):
+    TITLE = "Items"
     BINDINGS = [
         Binding("escape", "app.home", "Home", id="home"),
         Binding("space", "mark", "Mark", id="mark"),

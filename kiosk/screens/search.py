@@ -45,11 +45,12 @@ def history_text(history: dict) -> Text:
 
 
 class SearchScreen(Screen[None]):
+    TITLE = "Search"
     BINDINGS = [
         Binding("escape", "app.home", "Home", id="home"),
         Binding("pagedown", "page(1)", "Next page", id="next_page"),
         Binding("pageup", "page(-1)", "Previous", id="previous_page"),
-        Binding("ctrl+e", "export", "Export", id="export"),
+        Binding("f9", "export", "Export", id="export"),
         Binding("ctrl+l", "labels", "Label", id="labels"),
     ]
 

@@ -13,6 +13,7 @@ from .widgets.verdict import Verdict
 
 
 class SettingsScreen(Screen[None]):
+    TITLE = "Settings"
     BINDINGS = [
         Binding("escape", "app.home", "Home", id="home"),
         Binding("ctrl+s", "toggle_serials", "Serial management", id="toggle_serials"),

@@ -27,8 +27,7 @@ class StocktakeScreen(DocumentScreen):
         self.expected: dict[str, str] = {}
 
     def on_mount(self) -> None:
-        self.load_expected()
-        super().on_mount()
+        self.load_expected()  # Textual runs DocumentScreen.on_mount after this one
 
     def load_expected(self) -> None:
         self.expected = expected_serials(self.warehouse, self.scope or None)
@@ -37,7 +36,10 @@ class StocktakeScreen(DocumentScreen):
         return "scan every unit on the shelf; Ctrl+P limits the count to items; F10 posts"
 
     def answer(self, result) -> None:
-        if result.ok and result.kind == "item" and result.sku and result.sku not in self.scope:
+        """An item scanned (or a serial of an item outside a chosen scope) joins the scope,
+        so what its count will book out as lost shows as missing before F10."""
+        joins = result.kind == "item" or self.scope
+        if result.ok and joins and result.sku and result.sku not in self.scope:
             self.scope.append(result.sku)
             self.load_expected()
         super().answer(result)

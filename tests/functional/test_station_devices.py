@@ -1,0 +1,68 @@
+"""The station with an evdev scanner: scans reach the mode whatever has focus.
+
+The scanner hub is the real one, reading through python-evdev from a pipe; only the
+device object (the kernel's ioctls) is the fake of ``tests/unit/test_scanners.py``.
+"""
+
+from __future__ import annotations
+
+import time
+
+from kiosk.config import ScannerConfig
+from kiosk.hardware.scanners import ScannerHub
+from kiosk.model.tables import Serial
+from tests.station_support import demo_station
+from tests.unit.test_scanners import Bench
+
+DOCK = ScannerConfig(name="dock", match="SM-2D PRODUCT HID KBW")
+
+
+async def until(pilot, predicate, timeout: float = 5.0) -> None:
+    end = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < end, "timed out"
+        await pilot.pause(0.02)
+
+
+def station_with_scanner(url, tmp_path, config=DOCK):
+    bench = Bench(tmp_path)
+    path = bench.plug("event5")
+
+    def hub(on_scan, on_status):
+        return ScannerHub([config], on_scan, on_status, input_dir=str(bench.dir), open_device=bench.open, poll_interval=0.02)
+
+    return demo_station(url, scanners=hub, scanner_names=[config.name]), bench, path
+
+
+async def test_an_evdev_scan_reaches_checkout_without_focus(sqlite_url, tmp_path):
+    app, bench, path = station_with_scanner(sqlite_url, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f2")
+        app.screen.set_focus(None)  # nothing focused: the scan must still arrive
+        await until(pilot, lambda: path in bench.devices and bench.devices[path].grabbed)
+        bench.devices[path].type("PHN100-0001")
+        await until(pilot, lambda: app.screen.draft.count == 1)
+        assert app.screen.draft.serials() == ["PHN100-0001"]
+        assert "dock: connected" in " ".join(app.device_lines("scanners"))
+        bench.devices[path].type("PHN100-0001")  # a refused scan rings, as typed ones do
+        await until(pilot, lambda: app.bells == 1)
+        await pilot.press("f10", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    assert Serial.get(Serial.code == "PHN100-0001").status == "out"
+    for hub_device in bench.devices.values():
+        hub_device.close()
+
+
+async def test_a_scanner_bound_to_a_mode_opens_it_and_an_unplug_is_shown(sqlite_url, tmp_path):
+    bound = ScannerConfig(name="returns", match="SM-2D PRODUCT HID KBW", mode="receiving")
+    app, bench, path = station_with_scanner(sqlite_url, tmp_path, bound)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: path in bench.devices and bench.devices[path].grabbed)
+        bench.devices[path].type("PHN-100")
+        await until(pilot, lambda: app.current_mode == "receiving" and app.screen.draft.item is not None)
+        bench.unplug("event5")
+        await until(pilot, lambda: app.scanner_states.get("returns", "").startswith("disconnected"))
+        assert app.is_running
+    for hub_device in bench.devices.values():
+        hub_device.close()
