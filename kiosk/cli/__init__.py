@@ -69,6 +69,9 @@ def build_parser() -> Parser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    for stream in (sys.stdout, sys.stderr):  # a terminal that cannot show a character gets it escaped
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     ctx = Context(json=_wants_json(argv))
     undecodable = [arg for arg in argv if any("\udc80" <= ch <= "\udcff" for ch in arg)]
     if undecodable:  # bytes that are not UTF-8, as Python hands them over (surrogateescape)

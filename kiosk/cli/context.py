@@ -119,7 +119,7 @@ def table(rows: list[dict], columns: list[str] | None = None) -> str:
     if not rows:
         return "(none)"
     columns = columns or [k for k, v in rows[0].items() if not isinstance(v, (list, dict))]
-    cells = [[cell(row.get(c)) for c in columns] for row in rows]
+    cells = [[cell(row.get(c), CELL_WIDTH) for c in columns] for row in rows]
     widths = [max(width(c), *(width(r[i]) for r in cells)) for i, c in enumerate(columns)]
     lines = ["  ".join(c.upper().ljust(w) for c, w in zip(columns, widths)).rstrip()]
     for r in cells:
@@ -127,14 +127,16 @@ def table(rows: list[dict], columns: list[str] | None = None) -> str:
     return "\n".join(lines)
 
 
-def cell(value: Any) -> str:
+CELL_WIDTH = 60  # a table cell longer than this is cut, so one long note cannot flood the screen
+
+
+def cell(value: Any, limit: int | None = None) -> str:
     if value is None:
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, (list, tuple)):
-        return safe(" ".join(map(str, value)))
-    return safe(value)
+    text = safe(" ".join(map(str, value)) if isinstance(value, (list, tuple)) else value)
+    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
 
 
 def render(value: Any) -> str:

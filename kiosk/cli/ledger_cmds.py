@@ -274,7 +274,8 @@ def doc_list(ctx: Context, args: Namespace) -> None:
     from ..model.queries import DocumentFilter
 
     f = DocumentFilter(args.type, args.warehouse, args.status, args.since, args.until, args.limit, args.offset)
-    ctx.emit({"results": ctx.ledger.documents(f)})
+    columns = ["number", "type", "status", "warehouse", "to_warehouse", "partner", "posted_at", "line_count"]
+    ctx.emit({"results": ctx.ledger.documents(f)}, lambda v: table(v["results"], columns))
 
 
 # ---------------------------------------------------------------- serials

@@ -125,14 +125,19 @@ def test_control_characters_never_reach_the_terminal(kiosk, stocked, tmp_path):
     kiosk.refused("item", "add", "ESC", "--name", name, code="bad_request", json_out=False)
     # such a name can still come from elsewhere (another tool writing the database, an import)
     with sqlite3.connect(stocked.removeprefix("sqlite:///")) as conn:
-        conn.execute("UPDATE item SET name = ? WHERE sku = 'PHN'", (name,))
+        conn.execute("UPDATE item SET name = ? WHERE sku = 'PHN'", (name + " 手机",))
     conn.close()
-    [posted] = kiosk.post(doc("sale", line(serials=["PHN-001"]), partner=name)).value["posted"]
-    assert posted["partner"] == name  # --json keeps the text exact (escaped by JSON itself)
+    ascii_terminal = kiosk("item", "show", "PHN", json_out=False, env={"PYTHONIOENCODING": "ascii"})
+    assert ascii_terminal.status == 0 and r"x\x1b[31mred\x07 \u624b\u673a" in ascii_terminal.out
+    partner = name + "y" * 500
+    [posted] = kiosk.post(doc("sale", line(serials=["PHN-001"]), partner=partner)).value["posted"]
+    assert posted["partner"] == partner  # --json keeps the text exact (escaped by JSON itself)
     for args in (("item", "show", "PHN"), ("item", "list"), ("serials", "search", "--limit", "3"), ("doc", "show", posted["number"]), ("doc", "list")):
         out = kiosk(*args, json_out=False).out
         assert "\x1b" not in out and "\x07" not in out, args
         assert r"x\x1b[31mred\x07" in out, (args, out)
+        if args[-1] == "list":  # tables cut long cells
+            assert max(map(len, out.splitlines())) < 250, out
 
 
 def test_the_database_is_the_db_option_else_kiosk_db_else_the_config_file(kiosk, tmp_path):
