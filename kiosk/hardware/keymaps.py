@@ -5,9 +5,10 @@ programmed for (US by default). The kernel knows nothing of layouts, so we do wh
 the desktop would have done: map each integer key code (``evdev.ecodes.KEY_*``) to
 the character of that key in the scanner's layout, on each level (plain, Shift,
 AltGr). Our own small tables keep the hardware layer free of libxkbcommon; they
-follow the xkb ``us``, ``gb``, ``de`` and ``fr`` layouts for every printable ASCII
-character, and ``encode`` (the inverse, used by the tests) proves that any ASCII
-text typed through a table reads back the same.
+were checked key by key against libxkbcommon's ``us``, ``gb``, ``de`` and ``fr``
+(xkb-data 2.35), and ``encode`` (the inverse, used by the tests) proves that any
+ASCII text typed through a table reads back the same. One difference on purpose:
+on ``us`` Right Alt is a plain Alt, for the Alt + keypad codes some scanners type.
 
 Dead keys (German ``^`` and `` ` ``, French ``^``) are marked with ``DEAD``: the
 decoder holds them until the next key, as a desktop would.
@@ -41,7 +42,7 @@ KEYPAD = {
     e.KEY_KP0: "0", e.KEY_KP1: "1", e.KEY_KP2: "2", e.KEY_KP3: "3", e.KEY_KP4: "4",
     e.KEY_KP5: "5", e.KEY_KP6: "6", e.KEY_KP7: "7", e.KEY_KP8: "8", e.KEY_KP9: "9",
     e.KEY_KPMINUS: "-", e.KEY_KPPLUS: "+", e.KEY_KPASTERISK: "*", e.KEY_KPSLASH: "/",
-    e.KEY_KPDOT: ".", e.KEY_KPCOMMA: ",", e.KEY_KPEQUAL: "=",
+    e.KEY_KPDOT: ".", e.KEY_KPCOMMA: ".", e.KEY_KPEQUAL: "=",  # as xkb has them; German KPDOT is ','
     e.KEY_KPLEFTPAREN: "(", e.KEY_KPRIGHTPAREN: ")",
 }
 KEYPAD_DIGITS = {code: int(ch) for code, ch in KEYPAD.items() if ch.isdigit()}
@@ -67,6 +68,7 @@ class Layout:
     altgr: dict[int, str] = field(default_factory=dict)
     dead: frozenset[tuple[int, str]] = frozenset()  # (code, level) pairs that are dead keys
     ctrl_gs: frozenset[str] = frozenset()  # characters that give GS with Ctrl, beyond Ctrl+]
+    keypad_decimal: str = "."  # what the keypad's decimal key types
 
     @property
     def has_altgr(self) -> bool:
@@ -75,6 +77,8 @@ class Layout:
 
     def char(self, code: int, shift: bool = False, caps: bool = False, altgr: bool = False) -> tuple[str, bool] | None:
         """The character a key types and whether it is a dead key; None for keys that type nothing."""
+        if code == e.KEY_KPDOT:
+            return self.keypad_decimal, False
         if code in KEYPAD:
             return KEYPAD[code], False
         if code in COMMON:
@@ -86,8 +90,11 @@ class Layout:
         if base is None:
             return None
         upper = self.shift.get(code, base)
-        if caps and base.isalpha() and base.upper() == upper:  # Caps Lock works on letters only
-            shift = not shift
+        if caps and base.isalpha():  # Caps Lock works on letters only
+            if base.upper() == upper:
+                shift = not shift
+            elif not shift:  # a letter whose Shift level is no capital (French é/2): xkb gives the capital
+                return ("ẞ" if base == "ß" else base.upper()), (code, "plain") in self.dead
         level = "shift" if shift else "plain"
         ch = upper if shift else base
         return ch, (code, level) in self.dead
@@ -103,8 +110,8 @@ def _table(rows: tuple[str, str, str, str]) -> dict[int, str]:
     return table
 
 
-def _layout(name: str, plain, shift, altgr: dict[int, str] | None = None, dead=(), ctrl_gs="") -> Layout:
-    return Layout(name, _table(plain), _table(shift), altgr or {}, frozenset(dead), frozenset(ctrl_gs))
+def _layout(name: str, plain, shift, altgr: dict[int, str] | None = None, dead=(), ctrl_gs="", keypad_decimal=".") -> Layout:
+    return Layout(name, _table(plain), _table(shift), altgr or {}, frozenset(dead), frozenset(ctrl_gs), keypad_decimal)
 
 
 LAYOUTS: dict[str, Layout] = {
@@ -117,7 +124,8 @@ LAYOUTS: dict[str, Layout] = {
         "uk",
         ("`1234567890-=", "qwertyuiop[]", "asdfghjkl;'#", "zxcvbnm,./\\"),
         ('¬!"£$%^&*()_+', "QWERTYUIOP{}", "ASDFGHJKL:@~", "ZXCVBNM<>?|"),
-        {e.KEY_GRAVE: "¦", e.KEY_4: "€"},
+        {e.KEY_GRAVE: "|", e.KEY_4: "€", e.KEY_7: "{", e.KEY_8: "[", e.KEY_9: "]", e.KEY_0: "}",
+         e.KEY_MINUS: "\\", e.KEY_Q: "@", e.KEY_102ND: "|"},
     ),
     "de": _layout(
         "de",
@@ -127,13 +135,15 @@ LAYOUTS: dict[str, Layout] = {
          e.KEY_MINUS: "\\", e.KEY_Q: "@", e.KEY_E: "€", e.KEY_RIGHTBRACE: "~", e.KEY_102ND: "|", e.KEY_M: "µ"},
         dead=[(e.KEY_GRAVE, "plain"), (e.KEY_EQUAL, "plain"), (e.KEY_EQUAL, "shift")],
         ctrl_gs="+",  # German-programmed scanners send GS as Ctrl + '+'
+        keypad_decimal=",",
     ),
     "fr": _layout(
         "fr",
         ("²&é\"'(-è_çà)=", "azertyuiop^$", "qsdfghjklmù*", "wxcvbn,;:!<"),
-        (" 1234567890°+", "AZERTYUIOP¨£", "QSDFGHJKLM%µ", "WXCVBN?./§>"),
+        ("~1234567890°+", "AZERTYUIOP¨£", "QSDFGHJKLM%µ", "WXCVBN?./§>"),
         {e.KEY_2: "~", e.KEY_3: "#", e.KEY_4: "{", e.KEY_5: "[", e.KEY_6: "|", e.KEY_7: "`", e.KEY_8: "\\",
-         e.KEY_9: "^", e.KEY_0: "@", e.KEY_MINUS: "]", e.KEY_EQUAL: "}", e.KEY_RIGHTBRACE: "¤"},
+         e.KEY_9: "^", e.KEY_0: "@", e.KEY_MINUS: "]", e.KEY_EQUAL: "}", e.KEY_RIGHTBRACE: "¤", e.KEY_A: "@",
+         e.KEY_102ND: "|"},
         dead=[(e.KEY_LEFTBRACE, "plain"), (e.KEY_LEFTBRACE, "shift")],
     ),
 }

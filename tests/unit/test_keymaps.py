@@ -66,6 +66,30 @@ def test_the_same_keys_mean_different_text_per_layout():
     assert [scans(strokes, layout)[0] for layout in ("us", "uk", "de", "fr")] == ["yzq@/", 'yzq"/', 'zyq"-', "ywa2!"]
 
 
+# what libxkbcommon (xkb-data 2.35) gives for these keys (plain, Shift, AltGr): the tables agree with the desktop
+XKB_FACTS = [
+    ("us", e.KEY_2, "2", "@", None), ("us", e.KEY_BACKSLASH, "\\", "|", None), ("us", e.KEY_APOSTROPHE, "'", '"', None),
+    ("uk", e.KEY_2, "2", '"', None), ("uk", e.KEY_3, "3", "£", None), ("uk", e.KEY_APOSTROPHE, "'", "@", None),
+    ("uk", e.KEY_BACKSLASH, "#", "~", None), ("uk", e.KEY_102ND, "\\", "|", "|"), ("uk", e.KEY_4, "4", "$", "€"), ("uk", e.KEY_Q, "q", "Q", "@"),
+    ("de", e.KEY_Y, "z", "Z", None), ("de", e.KEY_Z, "y", "Y", None), ("de", e.KEY_3, "3", "§", "³"),
+    ("de", e.KEY_7, "7", "/", "{"), ("de", e.KEY_Q, "q", "Q", "@"), ("de", e.KEY_MINUS, "ß", "?", "\\"),
+    ("de", e.KEY_RIGHTBRACE, "+", "*", "~"), ("de", e.KEY_SLASH, "-", "_", None), ("de", e.KEY_BACKSLASH, "#", "'", None),
+    ("de", e.KEY_102ND, "<", ">", "|"), ("de", e.KEY_SEMICOLON, "ö", "Ö", None),
+    ("fr", e.KEY_Q, "a", "A", None), ("fr", e.KEY_A, "q", "Q", "@"), ("fr", e.KEY_W, "z", "Z", None),
+    ("fr", e.KEY_SEMICOLON, "m", "M", None), ("fr", e.KEY_M, ",", "?", None), ("fr", e.KEY_1, "&", "1", None),
+    ("fr", e.KEY_0, "à", "0", "@"), ("fr", e.KEY_3, '"', "3", "#"), ("fr", e.KEY_8, "_", "8", "\\"),
+    ("fr", e.KEY_DOT, ":", "/", None), ("fr", e.KEY_RIGHTBRACE, "$", "£", "¤"),
+]
+
+
+@pytest.mark.parametrize("layout, code, plain, shifted, altgr", XKB_FACTS)
+def test_layout_tables_agree_with_xkb(layout, code, plain, shifted, altgr):
+    table = keymaps.layout(layout)
+    assert table.char(code) == (plain, False)
+    assert table.char(code, shift=True) == (shifted, False)
+    assert table.char(code, altgr=True) == ((altgr, False) if altgr else None)
+
+
 # ---------------------------------------------------------------- modifiers
 
 
@@ -88,12 +112,24 @@ def test_shift_caps_lock_and_autorepeat(strokes, text):
     assert scans(strokes + ENTER) == [text]
 
 
+@pytest.mark.parametrize(
+    "layout, code, caps, caps_shift",
+    [("fr", e.KEY_2, "É", "2"), ("fr", e.KEY_APOSTROPHE, "Ù", "%"), ("de", e.KEY_MINUS, "ẞ", "?"),
+     ("de", e.KEY_SEMICOLON, "Ö", "ö"), ("us", e.KEY_1, "1", "!"), ("uk", e.KEY_A, "A", "a")],
+)
+def test_caps_lock_gives_what_xkb_gives(layout, code, caps, caps_shift):
+    table = keymaps.layout(layout)
+    assert table.char(code, caps=True) == (caps, False)
+    assert table.char(code, shift=True, caps=True) == (caps_shift, False)
+
+
 def test_keypad_types_digits_and_operators_whatever_the_numlock_state():
     keypad = [e.KEY_KP1, e.KEY_KP2, e.KEY_KPMINUS, e.KEY_KPPLUS, e.KEY_KPASTERISK, e.KEY_KPSLASH, e.KEY_KPDOT, e.KEY_KP0]
     strokes = [s for code in keypad for s in tap(code)]
     numlock = tap(e.KEY_NUMLOCK)
-    for layout in ("us", "de", "fr", "uk"):
-        assert scans(strokes + ENTER + numlock + strokes + ENTER, layout) == ["12-+*/.0", "12-+*/.0"]
+    for layout, decimal in (("us", "."), ("uk", "."), ("fr", "."), ("de", ",")):  # the German keypad has a comma
+        typed = f"12-+*/{decimal}0"
+        assert scans(strokes + ENTER + numlock + strokes + ENTER, layout) == [typed, typed]
 
 
 def test_shift_does_not_change_keypad_keys():
