@@ -113,13 +113,14 @@ def font(path: str | None, size: int):
     return ImageFont.load_default(size)
 
 
-def fit_text(text: str, path: str | None, size: int, width: int):
-    """The font and text that fit ``width``: smaller type down to 70 %, then cut with an ellipsis."""
-    for step in range(size, max(8, int(size * 0.7)) - 1, -1):
+def fit_text(text: str, path: str | None, size: int, width: int, smallest: float = 0.7):
+    """The font and text that fit ``width``: smaller type down to ``smallest``, then cut with an ellipsis."""
+    least = max(8, int(size * smallest))
+    for step in range(size, least - 1, -1):
         face = font(path, step)
         if face.getlength(text) <= width:
             return face, text
-    face = font(path, max(8, int(size * 0.7)))
+    face = font(path, least)
     while text and face.getlength(text + "…") > width:
         text = text[:-1]
     return face, text + "…"
@@ -139,7 +140,7 @@ def render(data: LabelData, config: LabelConfig, printer: PrinterConfig | None =
         )
     margin = dots(1.0, config.dpi)
     size = config.font_size
-    lines = [fit_text(data.code, config.font, size, width - 2 * margin)]
+    lines = [fit_text(data.code, config.font, size, width - 2 * margin, smallest=0.4)]  # the code whole if at all possible
     lines += [fit_text(text, config.font, size, width - 2 * margin) for text in text_lines(data, config)]
     line_height = round(size * 1.15)
     gap = max(2, size // 6)  # between the bars and their text

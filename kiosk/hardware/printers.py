@@ -85,6 +85,8 @@ def _no_temp_dir() -> Iterator[None]:
 
 if "escpos.capabilities" not in sys.modules:
     os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", _pickle_dir())
+    with contextlib.suppress(OSError):  # escpos fails to import when the directory is missing
+        Path(os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"]).mkdir(parents=True, exist_ok=True)
 with quiet_logging(), contextlib.redirect_stdout(io.StringIO()), _no_temp_dir():
     from escpos import capabilities
     from escpos.printer import Dummy

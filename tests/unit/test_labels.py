@@ -156,3 +156,10 @@ def test_long_names_shrink_then_end_in_an_ellipsis():
     face, text = labels.fit_text("Demo phone with a very long name indeed, more than fits", None, 24, 300)
     assert text.endswith("…") and face.getlength(text) <= 300
     assert printers.fill("{name}", {"name": "x"}, "label line") == "x"
+
+
+def test_the_code_under_the_bars_is_shrunk_before_it_is_ever_cut():
+    code = "ABCDEFGHIJ-KLMNOPQRST-UVWXY"
+    face, text = labels.fit_text(code, None, 24, 384 - 16, smallest=0.4)
+    assert text == code and face.getlength(text) <= 368
+    assert labels.fit_text(code, None, 24, 368)[1].endswith("…")  # other lines are cut at 70 %
