@@ -47,6 +47,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from evdev import ecodes as e
 
+from ..model.errors import KioskError
 from .decoder import Scan, ScanDecoder
 
 __all__ = ["Candidate", "Scan", "ScannerHub", "ScannerStatus", "list_candidates", "is_keyboard"]
@@ -294,7 +295,13 @@ class ScannerHub:
         sys_root: str = "/sys",
         poll_interval: float = 1.0,
     ) -> None:
-        for config in configs:  # a bad layout or terminator is bad_config now, not in a thread
+        for config in configs:  # a bad match, layout or terminator is bad_config now, not in a thread
+            if not config.match.strip():
+                raise KioskError(
+                    "bad_config",
+                    f"scanners.match of scanner {config.name!r} is empty: give a /dev/input/by-id glob, "
+                    "the device name or vendor:product (see 'kiosk scanners list')",
+                )
             ScanDecoder(config.layout, config.terminators, config.timeout_ms)
         self.configs = list(configs)
         self.on_scan, self.on_status = on_scan, on_status
@@ -354,16 +361,18 @@ class ScannerHub:
                 continue
             if not self._try_open(path, links.get(os.path.realpath(path), [])) and identity is not None:
                 self._skipped[path] = identity
+        unread = (
+            f"; {len(self._denied)} input node(s) may not be read by this user: see config/99-kiosk-scanners.rules"
+            if self._denied else ""
+        )
         with self._lock:
             serving = {r.config.name for r in self._readers.values()}
-            unread = (
-                f"; {len(self._denied)} input node(s) may not be read by this user: see config/99-kiosk-scanners.rules"
-                if self._denied else ""
-            )
-            for config in self.configs:
-                if config.name not in serving and all(k[0] != config.name or k[1] is None for k in self._status):
-                    message = f"no device matches {config.match!r} yet{unread}"
-                    self._report(ScannerStatus(config.name, "waiting", None, message))
+            waiting = [
+                c for c in self.configs
+                if c.name not in serving and all(k[0] != c.name or k[1] is None for k in self._status)
+            ]
+        for config in waiting:  # callbacks run outside the lock
+            self._report(ScannerStatus(config.name, "waiting", None, f"no device matches {config.match!r} yet{unread}"))
 
     # -------------------------------------------------------------- internals
     def _supervise(self) -> None:

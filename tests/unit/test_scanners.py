@@ -28,6 +28,7 @@ from kiosk.config import ScannerConfig
 from kiosk.hardware import evemu, keymaps, scanners
 from kiosk.hardware.decoder import OVERFLOW, ScanDecoder
 from kiosk.hardware.scanners import ScannerHub, is_keyboard, list_candidates, matches
+from kiosk.model.errors import KioskError
 
 CAPTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "captures"
 EXPECTED = json.loads((CAPTURES / "expected.json").read_text())
@@ -407,10 +408,18 @@ def test_a_callback_that_fails_does_not_stop_the_reader(bench):
     wait_for(lambda: seen == ["A1", "A2"])
 
 
-def test_a_bad_layout_in_the_config_is_refused_at_once(bench):
-    with pytest.raises(Exception) as err:
-        bench.hub(ScannerConfig(name="dock", match="x", terminators=["KEY_NOPE"]))
-    assert getattr(err.value, "code", None) == "bad_config"
+@pytest.mark.parametrize(
+    "config, needle",
+    [(ScannerConfig(name="dock", match="x", terminators=["KEY_NOPE"]), "KEY_NOPE"),
+     (ScannerConfig(name="dock", match="x", layout="dvorak"), "dvorak"),
+     (ScannerConfig(name="dock", match="x", timeout_ms=0), "timeout_ms"),
+     (ScannerConfig(name="dock", match="  "), "scanners.match")],
+    ids=["terminator", "layout", "time-out", "empty-match"],
+)
+def test_a_bad_scanner_config_is_refused_at_once(bench, config, needle):
+    with pytest.raises(KioskError) as err:
+        bench.hub(config)
+    assert err.value.code == "bad_config" and needle in err.value.message
 
 
 # ---------------------------------------------------------------- python-evdev's own readers over a pipe
