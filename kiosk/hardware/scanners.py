@@ -20,6 +20,11 @@ For the station (the API ``kiosk.screens`` calls)::
   thread-safe). An exception in a callback is logged and reading goes on.
 - ``hub.usable`` is False while no configured scanner is connected; the station then
   falls back to keyboard-wedge scans typed into the terminal.
+- A bad scanner config (empty ``match``, unknown layout or terminator, a time-out
+  that is not positive) raises ``KioskError("bad_config")`` from the constructor.
+- Tests run the hub without a kernel by passing ``input_dir`` (a folder of
+  ``event*`` files) and ``open_device`` (path → an object shaped as
+  ``evdev.InputDevice``); see ``tests/unit/test_scanners.py``.
 
 Why threads: the kernel buffers only about 64 events per reader (some ten
 characters), so a reader must never wait behind a long screen update. Each device
@@ -198,7 +203,7 @@ def list_candidates(
 @dataclass(frozen=True)
 class ScannerStatus:
     scanner: str  # the config's name
-    state: str  # connected | disconnected | waiting | permission_denied | busy | error
+    state: str  # connected | disconnected | waiting | permission_denied | busy
     device: str | None = None
     message: str = ""
 
