@@ -75,7 +75,7 @@ def _list_hint(found) -> str | None:
 
     if not found:
         return NO_INPUT_HINT.format(dir=_input_dir())
-    if any(not c.readable for c in found):
+    if any(c.denied for c in found):
         return "some nodes may not be read by this user: see config/99-kiosk-scanners.rules"
     if not any(c.scanner or c.config for c in found):
         return "no node looks like a scanner: set the scanner to USB keyboard emulation, or name it in [[scanners]] match"

@@ -107,6 +107,7 @@ class Candidate:
     by_id: list[str] = field(default_factory=list)
     config: str | None = None  # the configured scanner this node would be
     problem: str | None = None
+    denied: bool = False  # the problem is permission: the udev rule is missing
 
     @property
     def vendor_product(self) -> str:
@@ -180,7 +181,7 @@ def list_candidates(
             device = open_device(path)
         except PermissionError:
             cand.name, cand.vendor, cand.product = _sysfs(path, sys_root)
-            cand.problem = PERMISSION_HINT.format(path=path)
+            cand.problem, cand.denied = PERMISSION_HINT.format(path=path), True
         except OSError as exc:
             cand.problem = f"cannot open {path}: {exc.strerror or exc}"
         else:

@@ -77,6 +77,15 @@ def test_list_without_input_devices_is_an_empty_list_and_a_hint(kiosk, tmp_path)
     assert result.status == 0 and "(none)" in result.out and "hint: no input devices" in result.out
 
 
+def test_list_shows_nodes_that_are_no_input_devices_with_the_reason(kiosk, tmp_path):
+    (tmp_path / "input").mkdir()
+    (tmp_path / "input" / "event0").write_text("not a device")
+    value = kiosk.ok("scanners", "list", db=None, env={"KIOSK_INPUT_DIR": str(tmp_path / "input")})
+    [row] = value["results"]
+    assert row["path"] == str(tmp_path / "input" / "event0") and not row["readable"] and not row["scanner"]
+    assert row["problem"].startswith("cannot open") and "looks like a scanner" in value["hint"]
+
+
 def test_watch_reports_a_configured_scanner_that_is_not_there(kiosk, tmp_path):
     config = tmp_path / "station.toml"
     config.write_text('[[scanners]]\nname = "dock"\nmatch = "ffff:0035"\n')

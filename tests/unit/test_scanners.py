@@ -217,7 +217,8 @@ def test_list_shows_every_node_what_it_is_and_whether_we_may_read_it(bench, tmp_
     assert rows["event5"].as_json()["vendor_product"] == "ffff:0035"
     assert rows["event5"].by_id == [str(bench.dir / "by-id" / "usb-SM-2D_PRODUCT-event-kbd")]
     assert (rows["event7"].name, rows["event7"].vendor_product) == ("Honeywell Imager", "0c2e:0b61")
-    assert "99-kiosk-scanners.rules" in rows["event7"].problem
+    assert "99-kiosk-scanners.rules" in rows["event7"].problem and rows["event7"].denied
+    assert not any(c.denied for name, c in rows.items() if name != "event7")
     assert all(d.closed for d in bench.devices.values())  # listing leaves nothing open
 
 
