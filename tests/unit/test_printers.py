@@ -45,14 +45,16 @@ class LoopbackPrinter:
         self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._server.bind(("127.0.0.1", self.port))
         self._server.listen()
+        self._server.settimeout(0.02)
+        self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
         return self
 
     def __exit__(self, *exc) -> None:
-        self._server.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept(); close() alone does not
-        self._server.close()
+        self._stopping.set()  # the server first takes every connection still waiting in the backlog
         self._thread.join(5)
+        self._server.close()
 
     @property
     def received(self) -> bytes:
@@ -65,8 +67,11 @@ class LoopbackPrinter:
         while True:
             try:
                 conn, _ = self._server.accept()
-            except OSError:
-                return
+            except TimeoutError:
+                if self._stopping.is_set():
+                    return
+                continue
+            conn.settimeout(None)
             with conn:
                 data = b""
                 while chunk := conn.recv(65536):
