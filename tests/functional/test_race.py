@@ -1,4 +1,5 @@
-"""Stations posting the same serials at the same moment (SPEC §3 "exactly one wins").
+"""Stations posting the same serials at the same moment (SPEC §3 "exactly one wins"),
+and a post killed half-way (all of it or nothing).
 
 Several processes (``spawn``: nothing shared but the database) run ``kiosk --json doc
 post`` through the command line's own ``main``, released together by a barrier each
@@ -14,6 +15,7 @@ import contextlib
 import io
 import json
 import multiprocessing
+import subprocess
 import time
 
 import pytest
@@ -76,21 +78,67 @@ def race(url: str, tmp_path) -> list[tuple]:
     return outcomes
 
 
-@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def test_exactly_one_station_wins_each_serial(request, backend, tmp_path):
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def prepared(request, backend: str) -> str:
+    """A database on ``backend`` with warehouse MAIN and serial item PHN, OPENING_QTY unserialized."""
     from kiosk.model import db as kdb
     from kiosk.model.api import Ledger
     from kiosk.model.catalog import ItemSpec
+
+    url = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url")
+    kdb.connect(url)
+    try:
+        setup = Ledger(station="setup", operator="setup")
+        setup.add_warehouse("MAIN")
+        setup.add_item(ItemSpec("PHN", "Phone", serial=True))
+        setup.post({"type": "purchase", "warehouse": "MAIN", "lines": [{"sku": "PHN", "qty": OPENING_QTY}]})
+    finally:
+        kdb.close()
+    return url
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_killed_post_leaves_all_of_it_or_nothing(request, backend, tmp_path):
+    from kiosk.model import db as kdb
+    from kiosk.model.tables import Document, Serial, Stock
+    from tests.functional.conftest import KIOSK
+
+    url = prepared(request, backend)
+    posted = 0
+    whole = None  # how long a post takes here when nothing kills it
+    for attempt, share in enumerate((None, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)):  # killed ever later
+        path = tmp_path / f"purchase-{attempt}.json"
+        path.write_text(json.dumps({"type": "purchase", "warehouse": "MAIN", "lines": [{"sku": "PHN", "serials": [f"K{attempt}-{i:04d}" for i in range(1000)]}]}))
+        started = time.monotonic()
+        proc = subprocess.Popen([KIOSK, "--db", url, "--json", "doc", "post", str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if share is None:
+            assert proc.wait(timeout=60) == 0
+            whole = time.monotonic() - started
+        else:
+            time.sleep(whole * share)
+            proc.kill()
+            proc.wait(timeout=30)
+        kdb.connect(url)
+        try:
+            serials = Serial.select().where(Serial.code.startswith(f"K{attempt}-")).count()
+            assert serials in (0, 1000), (attempt, serials)
+            posted += serials // 1000
+            assert Document.select().count() == 1 + posted
+            [stock] = Stock.select()
+            in_stock = Serial.select().where(Serial.status == "in_stock").count()
+            assert (stock.on_hand, stock.serials_in_stock) == (OPENING_QTY + in_stock, in_stock)
+        finally:
+            kdb.close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_exactly_one_station_wins_each_serial(request, backend, tmp_path):
+    from kiosk.model import db as kdb
     from kiosk.model.tables import Document, Movement, Serial, Stock
 
-    url = request.getfixturevalue(f"{backend}_url" if backend == "sqlite" else "pg_url")
-    kdb.connect(url)
-    setup = Ledger(station="setup", operator="setup")
-    setup.add_warehouse("MAIN")
-    setup.add_item(ItemSpec("PHN", "Phone", serial=True))
-    setup.post({"type": "purchase", "warehouse": "MAIN", "lines": [{"sku": "PHN", "qty": OPENING_QTY}]})
-    kdb.close()
-
+    url = prepared(request, backend)
     outcomes = race(url, tmp_path)
 
     by_doc: dict[tuple[str, int], list[tuple]] = {}
