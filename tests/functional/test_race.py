@@ -40,34 +40,36 @@ def racer(url: str, files: list[str], barrier, results) -> None:
         results.put((path, status, out.getvalue(), started, time.monotonic()))
 
 
-def round_documents(tmp_path, n: int) -> dict[str, list[str]]:
-    """Each racer's purchase and sale of this round's serials, in its own order."""
-    codes = [f"R{n}-{i:02d}" for i in range(SERIALS)]
-    files: dict[str, list[str]] = {}
-    for who in range(RACERS):
-        mine = codes[who * 5 :] + codes[: who * 5]
-        if who % 2:
-            mine.reverse()
-        for doc_type in ("purchase", "sale"):
-            path = tmp_path / f"{doc_type}-{n}-{who}.json"
-            path.write_text(json.dumps({"type": doc_type, "warehouse": "MAIN", "lines": [{"sku": "PHN", "serials": mine}]}))
-            files.setdefault(str(who), []).append(str(path))
+def document_file(tmp_path, name: str, doc_type: str, serials: list[str], warehouse: str = "MAIN") -> str:
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps({"type": doc_type, "warehouse": warehouse, "lines": [{"sku": "PHN", "serials": serials}]}))
+    return str(path)
+
+
+def contested_rounds(tmp_path) -> list[list[str]]:
+    """Per racer, per round: a purchase, then a sale, of the round's serials, each racer in its own order."""
+    files: list[list[str]] = [[] for _ in range(RACERS)]
+    for n in range(ROUNDS):
+        codes = [f"R{n}-{i:02d}" for i in range(SERIALS)]
+        for who in range(RACERS):
+            mine = codes[who * 5 :] + codes[: who * 5]
+            if who % 2:
+                mine.reverse()
+            for doc_type in ("purchase", "sale"):
+                files[who].append(document_file(tmp_path, f"{doc_type}-{n}-{who}", doc_type, mine))
     return files
 
 
-def race(url: str, tmp_path) -> list[tuple]:
-    rounds = [round_documents(tmp_path, n) for n in range(ROUNDS)]
+def race(url: str, files: list[list[str]]) -> list[tuple]:
+    """Racer ``i`` posts ``files[i]`` one by one, every racer's k-th post released at once."""
     context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(RACERS)
+    barrier = context.Barrier(len(files))
     results = context.Queue()
-    workers = [
-        context.Process(target=racer, args=(url, [f for r in rounds for f in r[str(who)]], barrier, results))
-        for who in range(RACERS)
-    ]
+    workers = [context.Process(target=racer, args=(url, mine, barrier, results)) for mine in files]
     for worker in workers:
         worker.start()
     try:
-        outcomes = [results.get(timeout=120) for _ in range(RACERS * ROUNDS * 2)]
+        outcomes = [results.get(timeout=120) for _ in range(sum(map(len, files)))]
         for worker in workers:
             worker.join(timeout=30)
             assert worker.exitcode == 0
@@ -139,7 +141,7 @@ def test_exactly_one_station_wins_each_serial(request, backend, tmp_path):
     from kiosk.model.tables import Document, Movement, Serial, Stock
 
     url = prepared(request, backend)
-    outcomes = race(url, tmp_path)
+    outcomes = race(url, contested_rounds(tmp_path))
 
     by_doc: dict[tuple[str, int], list[tuple]] = {}
     for path, status, out, started, ended in outcomes:
@@ -178,3 +180,35 @@ def test_exactly_one_station_wins_each_serial(request, backend, tmp_path):
         assert Document.select().count() == 1 + 2 * ROUNDS
     finally:
         kdb.close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_stations_receiving_different_serials_at_once_all_succeed(request, backend, tmp_path):
+    """No lost update and no database error when the stock row is created or updated by all at once."""
+    from kiosk.model import db as kdb
+    from kiosk.model.api import Ledger
+
+    url = prepared(request, backend)
+    files = [
+        [document_file(tmp_path, f"new-{n}-{who}", "purchase", [f"W{n}-{who}-{i:02d}" for i in range(SERIALS)], f"NEW{n}") for n in range(ROUNDS)]
+        for who in range(RACERS)
+    ]
+    kdb.connect(url)
+    try:
+        for n in range(ROUNDS):  # a new warehouse each round: no stock row there yet
+            Ledger(station="setup", operator="setup").add_warehouse(f"NEW{n}")
+    finally:
+        kdb.close()
+    outcomes = race(url, files)
+    assert [status for _, status, *_ in outcomes] == [0] * (RACERS * ROUNDS), outcomes
+    numbers = [json.loads(out)["posted"][0]["number"] for _, _, out, *_ in outcomes]
+    assert len(set(numbers)) == len(numbers)
+    kdb.connect(url)
+    try:
+        stock = Ledger(station="check", operator="check").item("PHN")["stock"]
+    finally:
+        kdb.close()
+    total = RACERS * SERIALS
+    assert stock == {"MAIN": {"on_hand": OPENING_QTY, "serials_in_stock": 0}} | {
+        f"NEW{n}": {"on_hand": total, "serials_in_stock": total} for n in range(ROUNDS)
+    }
