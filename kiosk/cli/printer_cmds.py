@@ -105,7 +105,8 @@ def _printers(sub) -> None:
         "  kiosk printers list\n  kiosk printers test dock\n  kiosk printers queue --retry\n"
         "  kiosk printers receipt SAL-000001 --out receipt.png",
     )
-    _action(actions, "list", printers_list, "the configured printers and their queue state", "kiosk printers list")
+    _action(actions, "list", printers_list, "the configured printers, asked for their state now, and their queues",
+            "kiosk printers list")
     p = _action(actions, "test", printers_test, "print a test page (settings, code page, a sample label)",
                 "kiosk printers test dock")
     p.add_argument("name")
@@ -131,12 +132,15 @@ def _address(printer) -> str:
 
 
 def printers_list(ctx: Context, args: Namespace) -> None:
+    """Each printer is asked for its state now (DLE EOT where it answers)."""
     service = printing(ctx)
+    for printer in ctx.config.printers:
+        service.queue.probe(printer.name)
     state = {row["printer"]: row for row in service.queue.status()}
     rows = [
         {
             "name": p.name, "kind": p.kind, "role": p.role, "profile": p.profile or "default", "address": _address(p),
-            **{k: state[p.name][k] for k in ("state", "queued", "failed", "problem")},
+            **{k: state[p.name][k] for k in ("state", "paper", "queued", "failed", "problem")},
         }
         for p in ctx.config.printers
     ]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from itertools import groupby
 from typing import Callable
 
@@ -63,6 +64,7 @@ class PrintQueue:
         self.clock = clock
         self.status_wait = status_wait
         self.states: dict[str, printers.PrinterState] = {}  # last DLE EOT answers, per printer
+        self.problems: dict[str, str] = {}  # why the last contact failed, per printer
 
     # storing ----------------------------------------------------------------
     def add(self, printer: str, kind: str, title: str, payload: bytes) -> int:
@@ -94,17 +96,35 @@ class PrintQueue:
                 printed += self._send(self.printers[name], list(group))
         return printed
 
-    def _send(self, config: PrinterConfig, jobs: list[PrintJob]) -> list[int]:
-        printed: list[int] = []
-        transport = None
+    def _connect(self, config: PrinterConfig) -> printers.Transport:
+        """An open transport to a printer that says it can print (or does not answer DLE EOT)."""
+        transport = printers.transport_for(config)
+        transport.open()
         try:
-            transport = printers.transport_for(config)
-            transport.open()
             if config.query_status:
                 state = printers.query_state(transport, self.status_wait)
                 self.states[config.name] = state
                 if state.problem:
                     raise printers.PrinterUnavailable(state.problem)
+        except BaseException:
+            transport.close()
+            raise
+        return transport
+
+    def probe(self, printer: str) -> None:
+        """Ask a printer for its state now, sending nothing, for ``status()`` (the home screen)."""
+        try:
+            self._connect(self.printers[printer]).close()
+            self.problems.pop(printer, None)
+        except (printers.PrinterUnavailable, KioskError) as exc:
+            self.problems[printer] = exc.message if isinstance(exc, KioskError) else str(exc)
+
+    def _send(self, config: PrinterConfig, jobs: list[PrintJob]) -> list[int]:
+        printed: list[int] = []
+        transport = None
+        try:
+            transport = self._connect(config)
+            self.problems.pop(config.name, None)
             for job in jobs:
                 if not self._claim(job):
                     continue  # another station or thread took it
@@ -117,6 +137,7 @@ class PrintQueue:
                 printed.append(job.id)
         except (printers.PrinterUnavailable, KioskError) as exc:
             message = exc.message if isinstance(exc, KioskError) else str(exc)
+            self.problems[config.name] = message
             self._defer([j for j in jobs if j.id not in printed], message)
         finally:
             if transport is not None:
@@ -193,10 +214,11 @@ class PrintQueue:
     def status(self) -> list[dict]:
         """One row per printer, for the station's home screen and ``kiosk printers list``.
 
-        ``state``: ``ready`` (nothing waiting), ``waiting`` (jobs could not be sent yet;
-        ``problem`` says why and ``next_try_at`` when), or ``failed`` (jobs need a
-        ``--retry``); ``paper`` is the last DLE EOT answer (``ok``, ``near_end``,
-        ``out``) or None where the printer does not answer.
+        ``state``: ``ready``, ``waiting`` (jobs could not be sent yet; ``problem`` says
+        why and ``next_try_at`` when), ``failed`` (jobs need a ``--retry``) or
+        ``offline`` (nothing waiting, but the last contact or ``probe`` failed);
+        ``online`` and ``paper`` (``ok``, ``near_end``, ``out``) are the last DLE EOT
+        answers, None where the printer does not answer.
         """
         rows = []
         open_jobs = list(PrintJob.select().where(PrintJob.status != "done").order_by(PrintJob.id))
@@ -206,13 +228,14 @@ class PrintQueue:
             failed = [j for j in mine if j.status == "failed"]
             tried = [j for j in waiting if j.attempts]
             state = self.states.get(name, printers.PrinterState())
+            problem = self.problems.get(name)
             rows.append({
                 "printer": name, "kind": config.kind, "role": config.role,
-                "state": "failed" if failed else "waiting" if tried else "ready",
+                "state": "failed" if failed else "waiting" if tried else "offline" if problem else "ready",
                 "queued": len(waiting), "failed": len(failed),
-                "problem": (tried or failed)[0].last_error if tried or failed else None,
+                "problem": (tried or failed)[0].last_error if tried or failed else problem,
                 "next_try_at": _iso(min(j.next_try_at for j in tried)) if tried else None,
-                "paper": state.paper,
+                "online": state.online, "paper": state.paper,
             })
         return rows
 
@@ -223,7 +246,8 @@ class PrintWorker(threading.Thread):
     ``on_status`` gets ``PrintQueue.status()`` after every pass (call the UI through
     ``App.call_from_thread`` from it); ``on_error`` gets an exception a pass raised
     (e.g. the database was unavailable), and the worker keeps going. Call ``wake()``
-    after queueing a job so it is sent at once.
+    after queueing a job so it is sent at once. Every ``probe_every`` seconds the
+    printers with nothing waiting are asked for their state (None: never).
     """
 
     def __init__(
@@ -231,22 +255,30 @@ class PrintWorker(threading.Thread):
         queue: PrintQueue,
         *,
         interval: float = 1.0,
+        probe_every: float | None = 30.0,
         on_status: Callable[[list[dict]], None] | None = None,
         on_error: Callable[[Exception], None] | None = None,
     ):
         super().__init__(name="kiosk-print-queue", daemon=True)
         self.queue = queue
         self.interval = interval
+        self.probe_every = probe_every
         self.on_status = on_status
         self.on_error = on_error
         self._wake = threading.Event()
         self._stopping = threading.Event()
 
     def run(self) -> None:
+        probed = None
         try:
             while not self._stopping.is_set():
                 try:
                     self.queue.send_due()
+                    if self.probe_every is not None and (probed is None or time.monotonic() - probed >= self.probe_every):
+                        probed = time.monotonic()
+                        for row in self.queue.status():
+                            if not row["queued"]:
+                                self.queue.probe(row["printer"])
                     if self.on_status:
                         self.on_status(self.queue.status())
                 except Exception as exc:  # a pass must never kill the worker

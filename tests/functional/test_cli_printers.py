@@ -103,8 +103,9 @@ def test_printers_list_test_page_and_receipts(kiosk, stocked, tmp_path):
     config = station(tmp_path, file_printer(till, role="receipts"), network(free_port()))
     listed = kiosk.ok("--config", config, "printers", "list")["results"]
     assert [(p["name"], p["kind"], p["role"], p["state"]) for p in listed] == [
-        ("till", "file", "receipts", "ready"), ("dock", "network", "both", "ready"),
+        ("till", "file", "receipts", "ready"), ("dock", "network", "both", "offline"),
     ]
+    assert "cannot reach 127.0.0.1" in listed[1]["problem"]
 
     test_page = kiosk.ok("--config", config, "printers", "test", "till")
     assert test_page["printed"] == 1 and b"kiosk test page\n" in till.read_bytes() and b"\x1dV\x00" in till.read_bytes()

@@ -14,6 +14,7 @@ from test_printers import ONLINE, PAPER_OK, PAPER_OUT, OFFLINE, LoopbackPrinter,
 
 from kiosk.model import db as kdb
 from kiosk.model.tables import PrintJob
+from kiosk.hardware import printers
 from kiosk.hardware.print_queue import PrintQueue, PrintWorker, backoff
 
 PAYLOAD = b"\x1b@label SN-0001\n\x1dV\x00"
@@ -200,3 +201,18 @@ def test_label_and_carton_jobs_need_a_label_printer_and_known_codes(shop):
         printing.print_carton_label("CTN-404")
     assert no_carton.value.code == "unknown_carton"
     assert len(printing.queue.jobs()) == 1  # refused requests store nothing
+
+
+def test_probing_shows_an_idle_printer_out_of_paper_or_unreachable(database):
+    with LoopbackPrinter(status={1: OFFLINE, 2: 0x32, 4: PAPER_OUT}) as printer:
+        queue = PrintQueue([printer.config(), LoopbackPrinter().config("gone")])
+        queue.probe("dock")
+        queue.probe("gone")
+        dock, gone = queue.status()
+        assert (dock["state"], dock["problem"], dock["online"], dock["paper"]) == ("offline", "out of paper", False, "out")
+        assert gone["state"] == "offline" and "cannot reach" in gone["problem"]
+        printer.status = {1: ONLINE, 4: 0x1E}
+        queue.probe("dock")
+        assert (queue.status()[0]["state"], queue.status()[0]["paper"]) == ("ready", "near_end")
+    assert printer.jobs == [printers.STATUS_PRINTER + printers.STATUS_OFFLINE + printers.STATUS_PAPER,
+                            printers.STATUS_PRINTER + printers.STATUS_PAPER]  # asked, nothing printed
