@@ -150,8 +150,11 @@ def test_the_database_is_the_db_option_else_kiosk_db_else_the_config_file(kiosk,
     kiosk.ok("warehouse", "add", "ENV", db=None, env=env)
     kiosk.ok("warehouse", "add", "CFG", db=None)
     kiosk.ok("warehouse", "add", "DEF", db=None, env={"XDG_CONFIG_HOME": str(tmp_path / "elsewhere")})
+    named = tmp_path / "named.toml"  # KIOSK_CONFIG names the config file
+    named.write_text(f"[database]\nurl = 'sqlite:///{tmp_path}/named.db'\n")
+    kiosk.ok("warehouse", "add", "NAM", db=None, env={"KIOSK_CONFIG": str(named)})
     default = tmp_path / "data" / "kiosk" / "kiosk.db"  # the user's data directory
-    for path, code in ((f"{tmp_path}/option.db", "OPT"), (f"{tmp_path}/env.db", "ENV"), (f"{tmp_path}/config.db", "CFG"), (default, "DEF")):
+    for path, code in ((f"{tmp_path}/option.db", "OPT"), (f"{tmp_path}/env.db", "ENV"), (f"{tmp_path}/config.db", "CFG"), (default, "DEF"), (f"{tmp_path}/named.db", "NAM")):
         with sqlite3.connect(path) as conn:
             assert conn.execute("SELECT code FROM warehouse").fetchall() == [(code,)], path
         conn.close()
