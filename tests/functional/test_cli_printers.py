@@ -10,6 +10,8 @@ from __future__ import annotations
 import zxingcpp
 from PIL import Image
 
+from kiosk.config import LabelConfig
+from kiosk.hardware import labels
 from tests.functional.conftest import doc, line
 from tests.unit.test_labels import code128_commands, decode, raster_image
 from tests.unit.test_printers import LoopbackPrinter, free_port
@@ -41,6 +43,9 @@ def test_labels_print_sends_the_label_picture_that_preview_shows(kiosk, stocked,
     shown = Image.open(preview["out"]).convert("1")
     assert decode(shown) == ["PHN-001"] and preview["render"] == "image"
     assert printed.crop((0, 0, shown.width, shown.height)).tobytes() == shown.tobytes()  # exactly as it prints
+    expected = labels.render(labels.LabelData("PHN-001", "PHN", "Phone"), LabelConfig())
+    nameless = labels.render(labels.LabelData("PHN-001", "PHN", ""), LabelConfig())
+    assert shown.tobytes() == expected.tobytes() != nameless.tobytes()  # the item name is on it
 
 
 def test_native_labels_send_code128_with_the_serial_and_the_item_name(kiosk, stocked, tmp_path):
