@@ -9,10 +9,10 @@ import re
 import pytest
 from rules_support import buy, line, post, refused, sell, world  # noqa: F401
 
-from kiosk.model.queries import FORMULA_START, SerialFilter, neutralise
+from kiosk.model.queries import FORMULA_START, DocumentFilter, SerialFilter, neutralise
 from kiosk.model.tables import Serial
 
-CODES = ["AB%C", "ABXC", "A_B", "AxB", "abc", "ABC", "Z9"]
+CODES = ["AB%C", "ABXC", "A_B", "AxB", "abc", "ABC", "Z9", "A\\B"]
 
 
 def found(ledger, **filters) -> list[str]:
@@ -28,6 +28,7 @@ def stocked(world):
 def test_serial_filter_is_a_literal_case_sensitive_substring(stocked):
     assert found(stocked, serial="%") == ["AB%C"]
     assert found(stocked, serial="_") == ["A_B"]
+    assert found(stocked, serial="\\") == ["A\\B"]  # not an escape character either
     assert found(stocked, serial="B%") == ["AB%C"]
     assert found(stocked, serial="AB") == ["AB%C", "ABC", "ABXC"]
     assert found(stocked, serial="abc") == ["abc"]
@@ -197,3 +198,23 @@ def test_document_shape(world):
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", posted["posted_at"])
     assert world.document(posted["number"]) == posted
     refused("unknown_document", world.document, "PUR-999999")
+
+
+def test_document_list_filters_newest_first(world):
+    purchase = buy(world, "A1", "A2")
+    transfer = post(world, "transfer", line(serials=["A1"]), line("CBL", qty=1), to_warehouse="WEST")
+    sale = sell(world, "A1", warehouse="WEST")
+    world.void(sale["number"])
+
+    def listed(**filters) -> list[str]:
+        return [d["number"] for d in world.documents(DocumentFilter(**filters))]
+
+    assert listed() == [sale["number"], transfer["number"], purchase["number"]]
+    assert listed(warehouse="WEST") == [sale["number"], transfer["number"]]  # either end of a transfer
+    assert listed(type="purchase") == [purchase["number"]]
+    assert listed(status="voided") == [sale["number"]]
+    assert listed(limit=1, offset=1) == [transfer["number"]]
+    assert listed(since="2000-01-01", until="2999-12-31") == listed()
+    assert listed(until="2000-01-01") == []
+    assert world.documents(DocumentFilter(type="transfer"))[0]["line_count"] == 2
+    refused("unknown_warehouse", world.documents, DocumentFilter(warehouse="EAST"))
