@@ -7,7 +7,8 @@ are retried with back-off (2 s, 4 s, … up to 5 min). A job is claimed
 threads share the database exactly one of them sends it, and once sent it is
 ``done`` and never sent again. A job found still ``sending`` long after its claim
 (the process died mid-send) may or may not have printed: it becomes ``failed`` and
-is sent again only on request (``kiosk printers queue --retry``).
+is sent again only on request (``kiosk printers queue --retry``). A printed job keeps
+its row (what, where, when) but not its bytes, so the table stays small.
 
 Each station sends only to the printers in its own config; jobs for other printer
 names in a shared database are left to their stations.
@@ -161,7 +162,9 @@ class PrintQueue:
     def _finish(self, job: PrintJob) -> None:
         now = self.clock()
         kdb.write_transaction(
-            lambda: PrintJob.update(status="done", printed_at=now, last_error=None, attempts=PrintJob.attempts + 1)
+            lambda: PrintJob.update(
+                status="done", printed_at=now, last_error=None, attempts=PrintJob.attempts + 1, payload=b""
+            )
             .where(PrintJob.id == job.id)
             .execute()
         )

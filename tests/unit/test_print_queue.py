@@ -60,7 +60,7 @@ def test_a_job_waits_while_the_printer_is_down_and_prints_once_when_it_is_back(d
         assert queue.send_due(force=True) == []  # done jobs are never sent again
     assert printer.received.count(PAYLOAD) == 1
     done = PrintJob.get_by_id(job)
-    assert (done.status, done.printed_at, done.last_error) == ("done", clock.now, None)
+    assert (done.status, done.printed_at, done.last_error, bytes(done.payload)) == ("done", clock.now, None, b"")
     assert queue.status()[0]["state"] == "ready"
 
 
