@@ -214,6 +214,8 @@ def _conditions(f: SerialFilter) -> list:
             raise KioskError("unknown_warehouse", f"no warehouse {f.warehouse!r}")
         conditions.append(Serial.warehouse == wh.id)
     if f.doc is not None:
+        # "any movement in that document": voided ones too, so a voided document
+        # still finds the serials it once moved
         document = find_document(f.doc)
         conditions.append(Serial.id.in_(Movement.select(Movement.serial).where(Movement.document == document.id)))
     if f.since:

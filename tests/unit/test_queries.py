@@ -218,3 +218,10 @@ def test_document_list_filters_newest_first(world):
     assert listed(until="2000-01-01") == []
     assert world.documents(DocumentFilter(type="transfer"))[0]["line_count"] == 2
     refused("unknown_warehouse", world.documents, DocumentFilter(warehouse="EAST"))
+
+
+def test_doc_filter_finds_the_serials_of_a_voided_document(world):
+    purchase = buy(world, "A1", "A2")
+    buy(world, "B1")
+    world.void(purchase["number"])
+    assert found(world, doc=purchase["number"]) == ["A1", "A2"]
