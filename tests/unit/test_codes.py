@@ -239,3 +239,12 @@ def test_generation_properties(prefix, suffix, start, count, width):
         numbers.append(int(digits))
         assert codes.is_valid(code)
     assert numbers == list(range(start, start + count))
+
+
+@given(st.text(max_size=60))
+def test_shown_codes_never_carry_control_sequences(text):
+    """Messages show a code escaped: nothing but printable ASCII reaches a terminal."""
+    out = codes.shown(text)
+    assert out.isascii() and out.isprintable()
+    if text.isascii() and text.isprintable():
+        assert out == text

@@ -7,6 +7,8 @@ import datetime as dt
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from rules_support import buy, line, post, refused, sell, world  # noqa: F401
 
 from kiosk.model.queries import FORMULA_START, DocumentFilter, SerialFilter, neutralise
@@ -225,3 +227,10 @@ def test_doc_filter_finds_the_serials_of_a_voided_document(world):
     buy(world, "B1")
     world.void(purchase["number"])
     assert found(world, doc=purchase["number"]) == ["A1", "A2"]
+
+
+@given(st.text(max_size=30))
+def test_a_neutralised_cell_never_starts_a_formula(text):
+    out = neutralise(text)
+    assert not out.startswith(FORMULA_START)
+    assert out in (text, "'" + text)
