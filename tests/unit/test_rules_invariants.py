@@ -83,6 +83,8 @@ def random_document(rng: random.Random) -> dict:
         line = {"sku": sku, "serials": serials}
         if not serials or rng.random() < 0.4:
             line["qty"] = len(serials) + rng.choice([0, 1, 2]) or 1
+            if sku == "PHN" and rng.random() < 0.25:  # the same quantity in boxes of 10
+                line["qty"], line["unit"] = line["qty"] / 10, "box"
         lines.append(line)
     lines = lines or [{"sku": "CBL", "qty": rng.choice([1, 2.5])}]
     document = {"type": doc_type, "warehouse": warehouse, "lines": lines}
