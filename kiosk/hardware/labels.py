@@ -67,8 +67,21 @@ def dots(mm: float, dpi: int) -> int:
     return round(mm * dpi / 25.4)
 
 
+LIMITS = (  # key, check, what is allowed: a label outside these cannot be drawn or printed
+    ("dpi", lambda c: 100 <= c.dpi <= 600, "100 to 600"),
+    ("font_size", lambda c: 8 <= c.font_size <= 200, "8 to 200 dots"),
+    ("width_mm", lambda c: c.width_dots is not None or 10 <= c.width_mm <= 120, "10 to 120"),
+    ("height_mm", lambda c: c.height_dots is not None or 0 <= c.height_mm <= 300, "0 (as tall as the content) to 300"),
+    ("width_dots", lambda c: c.width_dots is None or 64 <= c.width_dots <= 2400, "64 to 2400"),
+    ("height_dots", lambda c: c.height_dots is None or 0 <= c.height_dots <= 4800, "0 to 4800"),
+)
+
+
 def label_size(config: LabelConfig, printer: PrinterConfig | None) -> tuple[int, int]:
     """Width and height in dots; never wider than the printer's printable width."""
+    for key, ok, allowed in LIMITS:
+        if not ok(config):
+            raise KioskError("bad_config", f"label.{key} must be {allowed}; got {getattr(config, key)!r}")
     width = config.width_dots or dots(config.width_mm, config.dpi)
     limit = printers.profile_width(printer)
     if limit:

@@ -431,9 +431,7 @@ class SerialTransport:
     def open(self) -> None:
         import termios
 
-        speed = getattr(termios, f"B{self.baudrate}", None)
-        if speed is None:
-            raise PrinterUnavailable(f"{self.device}: unsupported baud rate {self.baudrate}")
+        speed = getattr(termios, f"B{self.baudrate}")  # check() refused other speeds
         try:
             self.fd = os.open(self.device, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
             attrs = termios.tcgetattr(self.fd)
@@ -571,6 +569,18 @@ def check(config: PrinterConfig) -> PrinterConfig:
     missing = [key for key in needed if getattr(config, key) in (None, "")]
     if missing:
         raise KioskError("bad_config", f"printer {config.name!r} ({config.kind}) needs {' and '.join(missing)}")
+    import termios
+
+    limits = [
+        ("port", 1 <= config.port <= 65535, "1 to 65535"),
+        ("timeout", config.timeout > 0, "more than 0 seconds"),
+        ("baudrate", hasattr(termios, f"B{config.baudrate}"), "a serial speed such as 9600, 19200, 38400, 115200"),
+        ("columns", config.columns is None or 16 <= config.columns <= 96, "16 to 96"),
+        ("width_dots", config.width_dots is None or 64 <= config.width_dots <= 2400, "64 to 2400"),
+    ]
+    for key, ok, allowed in limits:
+        if not ok:
+            raise KioskError("bad_config", f"printer {config.name!r}: {key} must be {allowed}; got {getattr(config, key)!r}")
     profile(config.profile)
     return config
 

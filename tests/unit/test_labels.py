@@ -163,3 +163,12 @@ def test_the_code_under_the_bars_is_shrunk_before_it_is_ever_cut():
     face, text = labels.fit_text(code, None, 24, 250, smallest=0.4)
     assert text == code and face.getlength(text) <= 250
     assert labels.fit_text(code, None, 24, 250)[1].endswith("…")  # other lines are cut at 70 %
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("dpi", 0), ("font_size", -3), ("width_mm", 0.0), ("height_mm", -1.0), ("width_dots", 5)]
+)
+def test_label_sizes_out_of_range_are_bad_config(key, value):
+    with pytest.raises(KioskError) as refused:
+        labels.render(data(), LabelConfig(**{key: value}))
+    assert refused.value.code == "bad_config" and f"label.{key}" in refused.value.message

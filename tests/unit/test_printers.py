@@ -249,6 +249,9 @@ def test_usb_transport_uses_the_configured_endpoints_and_timeout():
         (PrinterConfig(name="a", kind="network"), "needs host"),
         (PrinterConfig(name="b", kind="usb", vendor_id=0x0416), "needs product_id"),
         (PrinterConfig(name="c", kind="file", path="x", profile="NoSuchPrinter"), "unknown printer profile"),
+        (PrinterConfig(name="d", kind="serial", device="/dev/ttyS0", baudrate=12345), "baudrate must be"),
+        (PrinterConfig(name="e", kind="network", host="h", port=70000), "port must be 1 to 65535"),
+        (PrinterConfig(name="f", kind="network", host="h", timeout=0), "timeout must be"),
     ],
 )
 def test_incomplete_printer_config_is_bad_config(config, message):
