@@ -20,6 +20,7 @@ from textual.binding import Binding
 
 from ..hardware.decoder import Scan
 from ..hardware.gs1 import Gs1Serial, parse_scan
+from ..hardware.print_queue import PrintWorker
 from ..hardware.printing import Printing
 from ..hardware.scanners import ScannerHub, ScannerStatus
 from ..model.api import Ledger
@@ -91,6 +92,8 @@ class StationApp(App[None], inherit_bindings=False):
         self._scanner_source = scanners
         self.scanner_hub: ScannerHub | None = None
         self.scanner_states: dict[str, str] = {}
+        self.print_worker: PrintWorker | None = None
+        self.printer_states: dict[str, str] = {}
         wh = info.warehouse
         factories = {
             "home": lambda: HomeScreen(self.info, MODE_KEYS),
@@ -117,10 +120,17 @@ class StationApp(App[None], inherit_bindings=False):
                 lambda status: self.call_from_thread(self.scanner_status, status),
             )
             self.scanner_hub.start()
+        if self.printing is not None:
+            self.print_worker = PrintWorker(
+                self.printing.queue, on_status=lambda rows: self.call_from_thread(self.printer_status, rows)
+            )
+            self.print_worker.start()
 
     def on_unmount(self) -> None:
         if self.scanner_hub is not None:
             self.scanner_hub.stop()
+        if self.print_worker is not None:
+            self.print_worker.stop()
 
     # operators ---------------------------------------------------------------
     def sign_in(self, name: str, pin: str) -> str | None:
@@ -206,9 +216,23 @@ class StationApp(App[None], inherit_bindings=False):
             self.screen.refresh_facts()
 
     # printers ----------------------------------------------------------------
+    def printer_status(self, rows: list[dict]) -> None:
+        """The print worker's view of each printer: shown on home, said when it changes."""
+        for row in rows:
+            state = row["state"] + (f" — {row['problem']}" if row["problem"] else "")
+            if row["queued"]:
+                state += f" ({row['queued']} jobs waiting)"
+            previous = self.printer_states.get(row["printer"])
+            self.printer_states[row["printer"]] = state
+            if previous is not None and previous != state:
+                severity = "information" if row["state"] == "ready" else "warning"
+                self.notify(Text(f"printer {row['printer']}: {state}"), severity=severity)
+        if isinstance(self.screen, HomeScreen):
+            self.screen.refresh_facts()
+
     def print_receipt(self, document: dict) -> None:
         if self.printing is not None:
-            self._print(lambda: self.printing.receipt_on_post(document))
+            self._print(lambda: self.printing.receipt_on_post(document, send=False))
 
     def print_labels(self, serials: list[str]) -> None:
         if not serials:
@@ -217,23 +241,20 @@ class StationApp(App[None], inherit_bindings=False):
             self.bell()
             self.notify("no label printer is configured", severity="warning")
         else:
-            self._print(lambda: self.printing.print_labels(serials))
+            self._print(lambda: self.printing.print_labels(serials, send=False))
 
     @work(thread=True, exit_on_error=False, group="print")
     def _print(self, job: Callable[[], dict | None]) -> None:
-        """Printing waits on the printer (up to its time-out): never on the app's loop."""
+        """Lay out and queue in a thread (a thousand labels take a while); the print
+        worker sends them, so the screen never waits on a printer."""
         try:
             report = job()
         except KioskError as exc:
             self.call_from_thread(self.notify, Text(f"not printed: {exc.message}"), severity="error")
             return
-        if report is None:
-            return
-        if report["queued"]:
-            text = f"{report['queued']} jobs wait in the queue for {report['printer']}: {report['problem'] or 'printer busy'}"
-            self.call_from_thread(self.notify, Text(text), severity="warning")
-        else:
-            self.call_from_thread(self.notify, Text(f"printed {report['printed']} on {report['printer']}"))
+        if report is not None:
+            self.print_worker.wake()
+            self.call_from_thread(self.notify, Text(f"{len(report['jobs'])} jobs queued for {report['printer']}"))
 
     def device_lines(self, kind: str) -> list[str]:
         """The state of each scanner or printer, as the home and settings screens show it."""
@@ -241,4 +262,6 @@ class StationApp(App[None], inherit_bindings=False):
             if not self.info.scanners:
                 return ["keyboard (no scanner device configured)"]
             return [f"{name}: {self.scanner_states.get(name, 'starting')}" for name in self.info.scanners]
-        return self.info.printers or ["none configured"]
+        if not self.info.printers:
+            return ["none configured"]
+        return [f"{name}: {self.printer_states.get(name, 'starting')}" for name in self.info.printers]

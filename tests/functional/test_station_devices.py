@@ -66,3 +66,35 @@ async def test_a_scanner_bound_to_a_mode_opens_it_and_an_unplug_is_shown(sqlite_
         assert app.is_running
     for hub_device in bench.devices.values():
         hub_device.close()
+
+
+async def test_a_sale_prints_its_receipt_and_received_serials_their_labels(sqlite_url, tmp_path):
+    """A network printer on 127.0.0.1: the station queues, the print worker sends."""
+    from kiosk.config import Config
+    from kiosk.hardware.printing import Printing
+    from tests.unit.test_printers import LoopbackPrinter
+
+    with LoopbackPrinter() as printer:
+        config = Config(printers=[printer.config(name="counter", role="both")])
+        app = demo_station(sqlite_url)
+        app.printing = Printing(config, app.ledger)
+        app.info.printers = ["counter"]
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("f2")
+            app.screen.handle_scan("PHN100-0004")
+            await pilot.press("f10", "enter")
+            await app.workers.wait_for_complete()
+            await until(pilot, lambda: b"PHN100-0004" in printer.received)
+            await pilot.press("escape", "f1")
+            app.screen.handle_scan("PHN-100")
+            app.screen.handle_scan("LBL-0001")
+            await pilot.press("f10", "enter")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            await pilot.press("ctrl+l")
+            await app.workers.wait_for_complete()
+            await until(pilot, lambda: any(b"\x1dv0" in job for job in printer.jobs))  # the label's raster
+            assert "counter: ready" in " ".join(app.device_lines("printers"))
+    printed = printer.jobs  # each connection: a status query (DLE EOT), then the job
+    assert any(b"PHN100-0004" in job and b"Demo phone" in job for job in printed)  # the sale's receipt
+    assert any(b"LBL-0001" in job for job in printed)  # the purchase's receipt
