@@ -14,7 +14,7 @@ from typing import Sequence
 from peewee import IntegrityError
 
 from . import codes as codelib
-from .db import write_transaction
+from .db import locked, write_transaction
 from .errors import KioskError
 from .ledger import serial_management_on, serials_by_code
 from .tables import Barcode, Carton, CartonSerial, Item, ItemUnit, Operator, Serial, Setting, Stock, Warehouse, utcnow
@@ -48,8 +48,21 @@ def settings() -> dict:
     return {"serial_management": serial_management_on()}
 
 
+def lock_switch() -> bool:
+    """The global switch, read under a lock held to the end of the transaction.
+
+    Turning the switch off and making an item serial-managed each check what the
+    other one changes; without a common lock two supervisors at once could leave the
+    switch off with a serial item (PostgreSQL reads committed rows; SQLite writers are
+    serialised already). The setting row is created first so there is a row to lock.
+    """
+    Setting.insert(key="serial_management", value="on").on_conflict_ignore().execute()
+    return locked(Setting.select().where(Setting.key == "serial_management")).get().value == "on"
+
+
 def set_serial_management(on: bool) -> dict:
     def work() -> dict:
+        lock_switch()
         if not on and Item.select().where(Item.serial == True).exists():  # noqa: E712
             skus = [i.sku for i in Item.select(Item.sku).where(Item.serial == True).order_by(Item.sku).limit(10)]  # noqa: E712
             raise KioskError(
@@ -131,10 +144,10 @@ def add_item(spec: ItemSpec) -> Item:
         raise KioskError("bad_request", "each unit of an item is named once")
     if len(set(barcodes)) != len(barcodes):
         raise KioskError("bad_request", "a barcode is given twice")
-    if spec.serial:
-        _enable_conflicts(spec.sku, batch=spec.batch, shelf_life=spec.shelf_life, bundle=spec.bundle)
-
     def work() -> Item:
+        if spec.serial:
+            lock_switch()
+            _enable_conflicts(spec.sku, batch=spec.batch, shelf_life=spec.shelf_life, bundle=spec.bundle)
         if Item.select().where(Item.sku == sku).exists():
             raise KioskError("bad_request", f"item {sku} exists already")
         taken = [b.code for b in Barcode.select().where(Barcode.code.in_(barcodes))] if barcodes else []
@@ -214,6 +227,7 @@ def set_item_serial(skus: Sequence[str], on: bool) -> list[Item]:
             raise KioskError("unknown_item", "no item with SKU " + ", ".join(map(repr, missing)))
         chosen = [found[s] for s in dict.fromkeys(skus)]
         if on:
+            lock_switch()
             refusals = enable_refusals(chosen)
             if refusals:
                 first = refusals[0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from rules_support import buy, line, post, refused, refused_post, sell, snapshot, stock, world  # noqa: F401
 
 from kiosk.model.catalog import ItemSpec
@@ -155,3 +157,36 @@ def test_carton_refusals_follow_the_document_rule_order(world):
     world.set_serial_management(True)
     world.set_item_serial(["PHN"], True)
     assert refused("code_conflict", world.add_carton, "BOX-1", "PHN", ["A1", "BOX-1"]).serials == ["BOX-1"]
+
+
+def test_switching_off_while_an_item_is_being_enabled_never_leaves_a_serial_item(ledger, monkeypatch):
+    """Two supervisors at once: "cannot be turned off while any item is serial-managed"."""
+    from kiosk.model import catalog
+    from kiosk.model.tables import db
+
+    ledger.add_item(ItemSpec("OK", "Fine"))
+    checked, switched = threading.Event(), threading.Event()
+    real = catalog.enable_refusals
+
+    def slow_refusals(chosen):
+        refusals = real(chosen)
+        checked.set()
+        switched.wait(1.0)  # the other supervisor switches off now, or waits for us
+        return refusals
+
+    monkeypatch.setattr(catalog, "enable_refusals", slow_refusals)
+
+    def enable() -> None:
+        try:
+            ledger.set_item_serial(["OK"], True)
+        finally:
+            db.close()
+
+    enabler = threading.Thread(target=enable)
+    enabler.start()
+    assert checked.wait(10)
+    error = refused("serial_items_exist", ledger.set_serial_management, False)
+    switched.set()
+    enabler.join(10)
+    assert error and ledger.item("OK")["serial"] is True
+    assert ledger.settings() == {"serial_management": True}
