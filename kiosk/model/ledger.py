@@ -547,6 +547,11 @@ def _void(number: str, operator: str) -> Document:
         .order_by(Movement.id)
     )
     serial_ids = sorted({m.serial_id for m in moves})
+    # lock the serials before reading their later movements: a station posting one of
+    # them now either commits first (and the void-order check sees it) or waits for us
+    rows = {}
+    for part in chunks(serial_ids):
+        rows.update({s.id: s for s in locked(Serial.select().where(Serial.id.in_(part)))})
     if moves:
         _check_void_order(document, moves, serial_ids)
 
@@ -564,9 +569,6 @@ def _void(number: str, operator: str) -> Document:
         for sid, direction, wh, doc_id in query.tuples():
             before[sid] = (IN_STOCK, wh, doc_id) if direction == "in" else (OUT, None, doc_id)
 
-    rows = {}
-    for part in chunks(serial_ids):
-        rows.update({s.id: s for s in locked(Serial.select().where(Serial.id.in_(part)))})
     lines = list(DocLine.select().where(DocLine.document == document.id))
     stock: dict[tuple[int, int], Stock] = {}
     keys = {(line.item_id, document.warehouse_id) for line in lines}

@@ -6,6 +6,7 @@ PostgreSQL. Import it into a test module with ``from rules_support import world`
 
 from __future__ import annotations
 
+from collections import Counter
 from decimal import Decimal
 
 import pytest
@@ -13,7 +14,7 @@ import pytest
 from kiosk.model.catalog import ItemSpec
 from kiosk.model.errors import KioskError
 from kiosk.model.queries import DocumentFilter, SerialFilter
-from kiosk.model.tables import Document, DocLine, Movement, Serial, Stock
+from kiosk.model.tables import DocLine, Document, Item, Movement, Serial, Stock
 
 
 @pytest.fixture
@@ -92,3 +93,49 @@ def buy(ledger, *codes: str, sku: str = "PHN", warehouse: str = "MAIN", qty=None
 
 def sell(ledger, *codes: str, sku: str = "PHN", warehouse: str = "MAIN") -> dict:
     return post(ledger, "sale", line(sku, list(codes)), warehouse=warehouse)
+
+
+def derived_serial_state() -> dict:
+    """code → (status, warehouse id, last document id) from the latest live movement."""
+    state = {code: ("out", None, None) for (code,) in Serial.select(Serial.code).tuples()}
+    query = (
+        Movement.select(Serial.code, Movement.direction, Movement.warehouse, Movement.document)
+        .join(Serial)
+        .where(Movement.voided == False)  # noqa: E712
+        .order_by(Movement.id)
+    )
+    for code, direction, warehouse, document in query.tuples():
+        state[code] = ("in_stock", warehouse, document) if direction == "in" else ("out", None, document)
+    return state
+
+
+def check_invariants() -> None:
+    """Serial rows and stock counters equal what the live movements and lines say."""
+    live_directions: dict = {}
+    for code, direction in (
+        Movement.select(Serial.code, Movement.direction).join(Serial).where(Movement.voided == False).order_by(Movement.id)  # noqa: E712
+    ).tuples():
+        previous = live_directions.get(code)
+        assert previous != direction, f"{code}: two live movements {direction} in a row"
+        live_directions[code] = direction
+    stored = {code: (s, w, d) for code, s, w, d in Serial.select(Serial.code, Serial.status, Serial.warehouse, Serial.last_doc).tuples()}
+    assert stored == derived_serial_state()
+    in_stock = Counter(
+        (item, wh) for item, wh in Serial.select(Serial.item, Serial.warehouse).where(Serial.status == "in_stock").tuples()
+    )
+    on_hand: Counter = Counter()
+    live = DocLine.select(DocLine.item, Document.warehouse, Document.to_warehouse, DocLine.delta, DocLine.to_delta).join(Document)
+    for item, wh, to_wh, delta, to_delta in live.where(Document.status == "posted").tuples():
+        on_hand[(item, wh)] += delta
+        if to_wh:
+            on_hand[(item, to_wh)] += to_delta
+    serial_items = {i for (i,) in Item.select(Item.id).where(Item.serial == True).tuples()}  # noqa: E712
+    rows = {(s.item_id, s.warehouse_id): s for s in Stock.select()}
+    for key in set(rows) | set(in_stock) | set(on_hand):
+        row = rows.get(key)
+        assert row is not None, key
+        assert row.serials_in_stock == in_stock[key], key
+        assert row.on_hand == on_hand[key], key
+        if key[0] in serial_items:
+            assert Decimal(0) <= row.serials_in_stock <= row.on_hand, key
+            assert row.on_hand == row.on_hand.to_integral_value(), key

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+
 from rules_support import (  # noqa: F401
-    buy, line, post, refused, refused_post, sell, snapshot, state, states, stock, world,
+    buy, check_invariants, line, post, refused, refused_post, sell, snapshot, state, states, stock, world,
 )
 
+from kiosk.model.errors import KioskError
 from kiosk.model.queries import SerialFilter
 
 
@@ -133,3 +136,50 @@ def test_void_adjustment_swaps_back(world):
     world.void(adjustment["number"])
     assert states(world, "A1", "B1", "B2") == {"A1": ("in_stock", "MAIN"), "B1": ("out", None), "B2": ("out", None)}
     assert stock(world, "PHN") == (2, 1)
+
+
+def test_a_return_racing_the_void_of_its_sale_never_brings_a_serial_in_twice(world, monkeypatch):
+    """Voiding a sale while another station returns the same serial: one of them loses.
+
+    The void is held just after its void-order check; the return is posted then. Either
+    the return waits for the void (and finds the serial in stock again) or the void must
+    see the return; never both in.
+    """
+    from kiosk.model import ledger as ledger_module
+    from kiosk.model.tables import db
+
+    buy(world, "A1")
+    sale = sell(world, "A1")
+    checked, returned = threading.Event(), threading.Event()
+    real = ledger_module._check_void_order
+
+    def held_check(*args):
+        real(*args)
+        checked.set()
+        returned.wait(1.0)
+
+    monkeypatch.setattr(ledger_module, "_check_void_order", held_check)
+    outcome: list[str] = []
+
+    def void() -> None:
+        try:
+            world.void(sale["number"])
+            outcome.append("voided")
+        except KioskError as error:
+            outcome.append(error.code)
+        finally:
+            db.close()
+
+    voider = threading.Thread(target=void)
+    voider.start()
+    assert checked.wait(10)
+    try:
+        post(world, "sale_return", line(serials=["A1"]))
+        outcome.append("returned")
+    except KioskError as error:
+        outcome.append(error.code)
+    returned.set()
+    voider.join(10)
+    assert sorted(outcome) in (["already_in_stock", "voided"], ["returned", "void_order"]), outcome
+    check_invariants()
+    assert stock(world, "PHN") == (1, 1)
