@@ -26,18 +26,22 @@ SERIALS = 20
 OPENING_QTY = 5  # unserialized units that stay on hand throughout
 
 
-def racer(url: str, files: list[str], barrier, results) -> None:
-    """One station: for each file, wait for the others, then post it through the CLI."""
+def racer(url: str, commands: list[list[str]], barrier, results) -> None:
+    """One station: for each command, wait for the others, then run ``kiosk --json COMMAND``.
+
+    A file name alone stands for ``doc post FILE``.
+    """
     from kiosk.cli import main
     from kiosk.model import api, ledger  # noqa: F401 - imported before the barrier, not raced
 
-    for path in files:
+    for command in commands:
+        args = ["doc", "post", command] if isinstance(command, str) else command
         barrier.wait(timeout=60)
         out = io.StringIO()
         started = time.monotonic()
         with contextlib.redirect_stdout(out):
-            status = main(["--db", url, "--json", "doc", "post", path])
-        results.put((path, status, out.getvalue(), started, time.monotonic()))
+            status = main(["--db", url, "--json", *args])
+        results.put((args[-1], status, out.getvalue(), started, time.monotonic()))
 
 
 def document_file(tmp_path, name: str, doc_type: str, serials: list[str], warehouse: str = "MAIN") -> str:
@@ -60,8 +64,8 @@ def contested_rounds(tmp_path) -> list[list[str]]:
     return files
 
 
-def race(url: str, files: list[list[str]]) -> list[tuple]:
-    """Racer ``i`` posts ``files[i]`` one by one, every racer's k-th post released at once."""
+def race(url: str, files: list[list]) -> list[tuple]:
+    """Racer ``i`` runs ``files[i]`` one by one, every racer's k-th command released at once."""
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(len(files))
     results = context.Queue()
@@ -212,3 +216,26 @@ def test_stations_receiving_different_serials_at_once_all_succeed(request, backe
     assert stock == {"MAIN": {"on_hand": OPENING_QTY, "serials_in_stock": 0}} | {
         f"NEW{n}": {"on_hand": total, "serials_in_stock": total} for n in range(ROUNDS)
     }
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_stations_starting_at_once_on_an_empty_database_create_the_schema_once(request, backend, tmp_path):
+    if backend == "sqlite":
+        url = request.getfixturevalue("sqlite_url")
+    else:
+        server = request.getfixturevalue("pg_server")
+        name = f"kiosk_empty_{tmp_path.name.lower().replace('-', '_')}"[:60]
+        server.execute(f"CREATE DATABASE {name}")
+        url = server.url(name)
+    outcomes = race(url, [[["warehouse", "add", f"WH{who}"]] for who in range(RACERS)])
+    assert sorted(json.loads(out)["code"] for _, status, out, *_ in outcomes if status == 0) == [f"WH{who}" for who in range(RACERS)]
+
+    from kiosk.model import db as kdb
+
+    kdb.connect(url)
+    try:
+        assert kdb.schema_version() == sorted(p.stem for p in kdb.MIGRATIONS.glob("0*.py"))
+        applied = kdb.db.obj.execute_sql("SELECT count(*) FROM schema_migration").fetchone()[0]
+        assert applied == len(kdb.schema_version())
+    finally:
+        kdb.close()
