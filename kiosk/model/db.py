@@ -35,6 +35,17 @@ SQLITE_PRAGMAS = {
 }
 PG_MIGRATION_LOCK = 0x6B696F736B  # "kiosk": advisory lock key held while migrating
 RETRIES = 8
+BUSY_TIMEOUT_ENV = "KIOSK_BUSY_TIMEOUT_MS"  # overrides busy_timeout (tests, slow shared disks)
+
+
+def sqlite_pragmas() -> dict:
+    """``SQLITE_PRAGMAS`` with the busy timeout from ``$KIOSK_BUSY_TIMEOUT_MS`` when set."""
+    value = os.environ.get(BUSY_TIMEOUT_ENV, "").strip()
+    if not value:
+        return dict(SQLITE_PRAGMAS)
+    if not value.isdigit():
+        raise KioskError("bad_config", f"{BUSY_TIMEOUT_ENV}={value!r}: must be a whole number of milliseconds")
+    return SQLITE_PRAGMAS | {"busy_timeout": int(value)}
 
 
 def default_url() -> str:
@@ -66,7 +77,7 @@ def connect(url: str, *, migrate: bool = True) -> peewee.Database:
             if not path or path == ":memory:":
                 raise KioskError("bad_config", f"unusable database URL {url!r}: name a file, sqlite:///PATH")
             Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            database = db_url.connect(url, pragmas=SQLITE_PRAGMAS)
+            database = db_url.connect(url, pragmas=sqlite_pragmas())
         else:
             database = db_url.connect(url)
     except KioskError:
@@ -96,7 +107,30 @@ def first_line(exc: BaseException) -> str:
 
 
 def unavailable(exc: BaseException) -> KioskError:
-    return KioskError("db_unavailable", f"the database is unavailable: {first_line(exc)}")
+    """``db_unavailable`` with what the operator can do about it; the write was rolled back."""
+    text = first_line(_cause(exc))
+    lowered = text.lower()
+    if "disk is full" in lowered or "disk i/o error" in lowered:
+        return KioskError(
+            "db_unavailable",
+            f"the disk is full or failing ({text}): nothing was written; free space and try again",
+        )
+    if "locked" in lowered or "busy" in lowered:
+        return KioskError(
+            "db_unavailable",
+            f"the database is busy ({text}): another process held it for too long; "
+            "nothing was written; try again",
+        )
+    return KioskError("db_unavailable", f"the database is unavailable: {text}")
+
+
+def _cause(exc: BaseException) -> BaseException:
+    """The error behind a failed rollback: SQLite rolls back by itself on a full disk or an
+    I/O error, so peewee's own rollback then fails with "no transaction is active"."""
+    seen = exc
+    while "no transaction is active" in str(seen) and seen.__context__ is not None:
+        seen = seen.__context__
+    return seen if "no transaction is active" not in str(seen) else exc
 
 
 def migrate_schema(database: peewee.Database) -> list[str]:
