@@ -43,7 +43,7 @@ def sqlite_url(tmp_path) -> str:
 
 @pytest.fixture
 def pg_url(pg_server) -> str:
-    return pg_server.fresh_database()
+    return pg_server.emptied_database()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
