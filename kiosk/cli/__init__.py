@@ -84,6 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
     ctx.json, ctx.db_url, ctx.config_path = args.json, args.db, args.config
+    from .. import logs
+
+    logs.setup()  # before any handler runs: log records go to a rotating file, never the screen
     handler = getattr(args, "handler", None)
     if handler is None:
         from . import station_cmds
