@@ -54,6 +54,7 @@ class Parser(argparse.ArgumentParser):
 
 def build_parser() -> Parser:
     from . import ledger_cmds, printer_cmds, scanner_cmds, station_cmds
+    from . import doctor_cmds
 
     parser = Parser(prog="kiosk", description=DESCRIPTION, epilog=EPILOG)
     parser.add_argument("--db", metavar="URL", help="sqlite:///PATH or postgresql://USER@HOST/NAME")
@@ -64,6 +65,7 @@ def build_parser() -> Parser:
     ledger_cmds.register(sub)
     scanner_cmds.register(sub)
     printer_cmds.register(sub)
+    doctor_cmds.register(sub)
     return parser
 
 
