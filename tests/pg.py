@@ -78,13 +78,21 @@ class PostgresServer:
             f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
         )
-        self._run(find_binary("pg_ctl"), "-D", str(self.data), "-l", str(self.root / "log"), "-o", options, "-w", "-t", "60", "start")
+        self.options = options
+        self.resume()
         self.execute(f"CREATE DATABASE {TEMPLATE}")
         from kiosk.model import db
 
         db.connect(self.url(TEMPLATE))
         db.close()
         return self
+
+    def pause(self) -> None:
+        """Stop the server, keeping its data: a database gone mid-shift."""
+        self._run(find_binary("pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        self._run(find_binary("pg_ctl"), "-D", str(self.data), "-l", str(self.root / "log"), "-o", self.options, "-w", "-t", "60", "start")
 
     def stop(self) -> None:
         try:

@@ -53,7 +53,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> Parser:
-    from . import ledger_cmds, printer_cmds, scanner_cmds, station_cmds
+    from . import audit_cmds, ledger_cmds, printer_cmds, scanner_cmds, station_cmds
     from . import doctor_cmds
 
     parser = Parser(prog="kiosk", description=DESCRIPTION, epilog=EPILOG)
@@ -65,6 +65,7 @@ def build_parser() -> Parser:
     ledger_cmds.register(sub)
     scanner_cmds.register(sub)
     printer_cmds.register(sub)
+    audit_cmds.register(sub)
     doctor_cmds.register(sub)
     return parser
 

@@ -12,22 +12,30 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from . import catalog, codes, ledger, queries
-from .db import backup, schema_version
+from . import audit, catalog, codes, ledger, queries
+from .db import backup, guard_methods, schema_version
 from .queries import DocumentFilter, SerialFilter, number
 
 
+@guard_methods
 @dataclass
 class Ledger:
     station: str
     operator: str
 
+    @property
+    def actor(self) -> audit.Actor:
+        return audit.Actor(self.station, self.operator)
+
     # documents -------------------------------------------------------------
-    def post(self, document: dict) -> dict:
-        return queries.document_json(ledger.post(document, station=self.station, operator=self.operator))
+    def post(self, document: dict, key: str | None = None) -> dict:
+        """Post; with ``key``, posting the same key again returns the first post."""
+        return queries.document_json(
+            ledger.post(document, station=self.station, operator=self.operator, key=key)
+        )
 
     def void(self, doc_number: str) -> dict:
-        return queries.document_json(ledger.void(doc_number, operator=self.operator))
+        return queries.document_json(ledger.void(doc_number, operator=self.operator, station=self.station))
 
     def document(self, doc_number: str) -> dict:
         return queries.document_json(queries.find_document(doc_number))
@@ -58,7 +66,7 @@ class Ledger:
         return catalog.settings()
 
     def set_serial_management(self, on: bool) -> dict:
-        return catalog.set_serial_management(on)
+        return catalog.set_serial_management(on, self.actor)
 
     def add_warehouse(self, code: str, name: str | None = None) -> dict:
         return warehouse_json(catalog.add_warehouse(code, name))
@@ -76,7 +84,7 @@ class Ledger:
         return self._items_json(catalog.items())
 
     def set_item_serial(self, skus: Sequence[str], on: bool) -> list[dict]:
-        return self._items_json(catalog.set_item_serial(skus, on))
+        return self._items_json(catalog.set_item_serial(skus, on, self.actor))
 
     def _items_json(self, found: Sequence) -> list[dict]:
         stock = catalog.stock_of([i.id for i in found])
@@ -104,6 +112,15 @@ class Ledger:
     def carton(self, code: str) -> dict:
         found, entries = catalog.carton(code)
         return {"code": found.code, "sku": found.item.sku, "serials": entries}
+
+    # operators and the audit log ---------------------------------------------
+    def sign_in(self, name: str, pin: str) -> dict:
+        """Check an operator's PIN (audited); the station then works as them."""
+        operator = catalog.sign_in(name, pin, self.station)
+        return {"name": operator.name, "role": operator.role}
+
+    def audit(self, f: audit.AuditFilter) -> list[dict]:
+        return audit.entries(f)
 
     # storage ---------------------------------------------------------------
     def backup(self, dest: str | Path) -> dict:

@@ -13,6 +13,7 @@ from typing import Sequence
 
 from peewee import IntegrityError
 
+from . import audit
 from . import codes as codelib
 from .db import locked, write_transaction
 from .errors import KioskError
@@ -60,7 +61,7 @@ def lock_switch() -> bool:
     return locked(Setting.select().where(Setting.key == "serial_management")).get().value == "on"
 
 
-def set_serial_management(on: bool) -> dict:
+def set_serial_management(on: bool, actor: audit.Actor | None = None) -> dict:
     def work() -> dict:
         lock_switch()
         if not on and Item.select().where(Item.serial == True).exists():  # noqa: E712
@@ -72,6 +73,7 @@ def set_serial_management(on: bool) -> dict:
         Setting.insert(key="serial_management", value="on" if on else "off").on_conflict(
             conflict_target=[Setting.key], update={Setting.value: "on" if on else "off"}
         ).execute()
+        audit.record(actor, "settings", "serial_management", "on" if on else "off")
         return settings()
 
     return write_transaction(work)
@@ -215,7 +217,7 @@ def stock_of(item_ids: Sequence[int]) -> dict[int, dict[str, Stock]]:
     return found
 
 
-def set_item_serial(skus: Sequence[str], on: bool) -> list[Item]:
+def set_item_serial(skus: Sequence[str], on: bool, actor: audit.Actor | None = None) -> list[Item]:
     """Enable or disable serial management on many items: all of them or none."""
     if not skus:
         raise KioskError("bad_request", "name at least one SKU")
@@ -240,6 +242,7 @@ def set_item_serial(skus: Sequence[str], on: bool) -> list[Item]:
         Item.update(serial=on).where(Item.id.in_(ids)).execute()
         for chosen_item in chosen:
             chosen_item.serial = on
+        audit.record(actor, "item_serial", " ".join(i.sku for i in chosen), "on" if on else "off")
         return chosen
 
     return write_transaction(work)
@@ -364,26 +367,35 @@ def add_operator(name: str, pin: str, role: str = "operator") -> Operator:
     return write_transaction(work)
 
 
-def sign_in(name: str, pin: str) -> Operator:
-    """Check a PIN; five wrong ones lock the operator's sign-in for a minute."""
+def sign_in(name: str, pin: str, station: str = "") -> Operator:
+    """Check a PIN; five wrong ones lock the operator's sign-in for a minute.
+
+    Every attempt is audited, failed ones with the reason."""
+    actor = audit.Actor(station, name)
 
     def work() -> tuple[Operator | None, KioskError | None]:
         op = Operator.get_or_none(Operator.name == name)
         now = utcnow()
+
+        def refuse(message: str) -> tuple[None, KioskError]:
+            audit.record(actor, "sign_in_failed", name, message)
+            return None, KioskError("permission_denied", message)
+
         if op is None:
-            return None, KioskError("permission_denied", "unknown operator or wrong PIN")
+            return refuse("unknown operator or wrong PIN")
         if op.locked_until and op.locked_until > now:
             seconds = int((op.locked_until - now).total_seconds()) + 1
-            return None, KioskError("permission_denied", f"sign-in locked for {seconds} s after {LOCK_AFTER} wrong PINs")
+            return refuse(f"sign-in locked for {seconds} s after {LOCK_AFTER} wrong PINs")
         if pin_matches(pin, op.pin_hash):
             Operator.update(failed_attempts=0, locked_until=None).where(Operator.id == op.id).execute()
+            audit.record(actor, "sign_in", name, op.role)
             return op, None
         failed = op.failed_attempts + 1
         locked_until = now + LOCK_FOR if failed >= LOCK_AFTER else None
         Operator.update(
             failed_attempts=0 if locked_until else failed, locked_until=locked_until
         ).where(Operator.id == op.id).execute()
-        return None, KioskError("permission_denied", "unknown operator or wrong PIN")
+        return refuse("unknown operator or wrong PIN")
 
     op, error = write_transaction(work)  # failures are recorded, so not raised inside
     if error:

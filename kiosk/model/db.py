@@ -9,6 +9,7 @@ database has it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import time
 from pathlib import Path
@@ -18,6 +19,7 @@ from urllib.parse import urlparse
 import peewee
 from playhouse import db_url
 from playhouse.migrations import Runner
+from playhouse.shortcuts import ReconnectMixin
 
 from .errors import KioskError
 from .tables import db
@@ -46,6 +48,20 @@ def sqlite_pragmas() -> dict:
     if not value.isdigit():
         raise KioskError("bad_config", f"{BUSY_TIMEOUT_ENV}={value!r}: must be a whole number of milliseconds")
     return SQLITE_PRAGMAS | {"busy_timeout": int(value)}
+
+
+class PostgresDatabase(ReconnectMixin, peewee.PostgresqlDatabase):
+    """PostgreSQL that opens a new connection when the server has dropped the old one
+    (restarted mid-shift). peewee's ReconnectMixin only does so outside a transaction,
+    so a write is never silently re-run: a failed post is reported and posted again
+    with its key (``ledger.post``)."""
+
+    reconnect_errors = (
+        (peewee.OperationalError, "server closed the connection"),
+        (peewee.OperationalError, "terminating connection"),
+        (peewee.OperationalError, "connection already closed"),
+        (peewee.InterfaceError, "connection already closed"),
+    )
 
 
 def default_url() -> str:
@@ -79,7 +95,7 @@ def connect(url: str, *, migrate: bool = True) -> peewee.Database:
             Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
             database = db_url.connect(url, pragmas=sqlite_pragmas())
         else:
-            database = db_url.connect(url)
+            database = PostgresDatabase(**db_url.parse(url))
     except KioskError:
         raise
     except (ValueError, RuntimeError, TypeError, OSError) as exc:
@@ -181,17 +197,61 @@ def write_transaction(work: Callable[[], T]) -> T:
             if is_sqlite(database) or attempt == RETRIES - 1:
                 raise
         except peewee.OperationalError as exc:
-            if not _retryable(exc) or attempt == RETRIES - 1:
+            # SQLite has already waited its busy timeout for the write lock: that is the bound
+            if is_sqlite(database) or not _retryable(exc) or attempt == RETRIES - 1:
                 raise unavailable(exc) from None
         time.sleep(0.01 * (attempt + 1))
     raise AssertionError("unreachable")
+
+
+def guarded(function: Callable[..., T]) -> Callable[..., T]:
+    """A domain call whose database went away answers ``db_unavailable``, not a driver
+    error: the connection is dropped so the next call opens a new one (a PostgreSQL
+    server restarted mid-shift is picked up again without restarting the station)."""
+
+    @functools.wraps(function)
+    def call(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except (peewee.OperationalError, peewee.InterfaceError) as exc:
+            _drop_connection()
+            raise unavailable(exc) from None
+        except KioskError as exc:
+            if exc.code == "db_unavailable":
+                _drop_connection()
+            raise
+
+    return call
+
+
+def guard_methods(cls: type) -> type:
+    """``guarded`` on every public method of a class (the domain API, the draft)."""
+    for name, value in list(vars(cls).items()):
+        if callable(value) and not name.startswith("_"):
+            setattr(cls, name, guarded(value))
+    return cls
+
+
+def _drop_connection() -> None:
+    """Forget this thread's connection, even a dead one inside a failed transaction."""
+    database = db.obj
+    if database is None:
+        return
+    state = database._state  # peewee keeps no public way to drop a broken connection
+    conn = state.conn
+    state.reset()
+    if conn is not None:
+        try:
+            conn.close()
+        except Exception:  # the driver's error for a connection that is already gone
+            pass
 
 
 def _retryable(exc: BaseException) -> bool:
     text = str(exc).lower()
     return any(
         s in text
-        for s in ("deadlock detected", "could not serialize", "database is locked", "database is busy")
+        for s in ("deadlock detected", "could not serialize")
     )
 
 

@@ -9,9 +9,11 @@ again inside the transaction (another station may have moved a serial since).
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 
 from . import catalog
+from .db import guard_methods
 from . import codes as codelib
 from .ledger import last_doc_types, serial_rule, serials_by_code
 from .text import printable
@@ -48,10 +50,16 @@ class DraftLine:
     serials: list[str] = field(default_factory=list)
 
 
+@guard_methods
 class Draft:
-    """The serials scanned so far for one document type in one warehouse."""
+    """The serials scanned so far for one document type in one warehouse.
+
+    ``key`` identifies the document it will become: the station posts with it, so a
+    post retried after the database came back cannot post twice.
+    """
 
     def __init__(self, doc_type: str, warehouse: str, to_warehouse: str | None = None, partner: str | None = None):
+        self.key = uuid.uuid4().hex
         self.type = doc_type
         self.warehouse = catalog.warehouse(warehouse)
         self.to_warehouse = catalog.warehouse(to_warehouse) if to_warehouse else None

@@ -106,6 +106,9 @@ class Document(BaseModel):
     status = CharField(max_length=8, default="posted")
     voided_at = DateTimeField(null=True)
     voided_by = CharField(max_length=64, null=True)
+    # the poster's own id for this document: a post retried after a lost connection
+    # finds the first one instead of posting twice
+    key = CharField(max_length=64, unique=True, null=True)
 
     class Meta:
         indexes = ((("type", "posted_at"), False),)
@@ -212,6 +215,20 @@ class PrintJob(BaseModel):
         indexes = ((("status", "next_try_at"), False),)
 
 
+class AuditEntry(BaseModel):
+    """Who did what, where and when: posts, voids, setting and item changes, sign-ins."""
+
+    at = DateTimeField(default=utcnow, index=True)
+    station = CharField(max_length=64)
+    operator = CharField(max_length=64)
+    action = CharField(max_length=32)  # post | void | settings | item_serial | sign_in | sign_in_failed | …
+    subject = TextField(default="")  # a document number, SKUs, a setting
+    detail = TextField(default="")
+
+    class Meta:
+        indexes = ((("action", "at"), False), (("operator", "at"), False))
+
+
 MODELS = [
     Setting,
     Warehouse,
@@ -227,4 +244,5 @@ MODELS = [
     CartonSerial,
     Operator,
     PrintJob,
+    AuditEntry,
 ]

@@ -132,12 +132,20 @@ class StationApp(App[None], inherit_bindings=False):
         if self.print_worker is not None:
             self.print_worker.stop()
 
+    def _handle_exception(self, error: Exception) -> None:
+        """A refusal or an unreachable database that escaped a handler is shown, not
+        fatal: the station must not drop to a shell because the server went away.
+        Anything else is a bug and ends the app (systemd starts it again)."""
+        if isinstance(error, KioskError):
+            self.bell()
+            self.notify(Text(f"{error.code}: {error.message}"), severity="error", timeout=10)
+            return
+        super()._handle_exception(error)
+
     # operators ---------------------------------------------------------------
     def sign_in(self, name: str, pin: str) -> str | None:
-        from ..model import catalog
-
         try:
-            catalog.sign_in(name, pin)
+            self.ledger.sign_in(name, pin)
         except KioskError as exc:
             return exc.message
         return None
@@ -150,13 +158,11 @@ class StationApp(App[None], inherit_bindings=False):
 
     def check_supervisor(self, name: str, pin: str) -> str | None:
         """None when ``name``/``pin`` is a supervisor's, else the reason shown."""
-        from ..model import catalog
-
         try:
-            operator = catalog.sign_in(name, pin)
+            operator = self.ledger.sign_in(name, pin)
         except KioskError as exc:
             return exc.message
-        return None if operator.role == "supervisor" else f"{operator.name} is not a supervisor"
+        return None if operator["role"] == "supervisor" else f"{name} is not a supervisor"
 
     def require_supervisor(self, why: str, then: Callable[[str | None], object]) -> None:
         """Ask a supervisor's PIN, then call ``then`` with their name (None if cancelled)."""

@@ -26,6 +26,9 @@ from .widgets.scanbox import ScanBox
 from .widgets.verdict import Verdict
 
 
+RETRY_SECONDS = 3.0
+
+
 class DocumentScreen(Screen[None]):
     """A mode that builds one document from scans. Subclasses set the types and extras."""
 
@@ -50,6 +53,7 @@ class DocumentScreen(Screen[None]):
     @dataclass
     class PostFailed(Message):
         error: KioskError
+        document: dict
 
     def __init__(self, ledger, warehouse: str) -> None:
         super().__init__()
@@ -58,6 +62,8 @@ class DocumentScreen(Screen[None]):
         self.doc_type = self.DOC_TYPES[0]
         self.draft = self.new_draft()
         self.posting = False
+        self.pending: dict | None = None  # a post the database did not confirm: retried as it was
+        self.retry_timer = None
 
     # layout ------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -119,8 +125,9 @@ class DocumentScreen(Screen[None]):
 
     def handle_scan(self, text: str) -> None:
         """One scan from any source: decode GS1 where it applies, then the draft's rules."""
-        if self.posting:
-            self.answer(ScanResult(text, False, "posting… scan again in a moment", "busy"))
+        if self.posting or self.pending:
+            why = "posting…" if self.posting else "the last post waits for the database"
+            self.answer(ScanResult(text, False, f"{why}: scan again in a moment", "busy"))
             return
         try:
             gs1 = self.app.decode_gs1(text)
@@ -229,6 +236,9 @@ class DocumentScreen(Screen[None]):
     def action_post(self) -> None:
         if self.posting:
             return
+        if self.pending:
+            self.retry_pending()
+            return
         if not self.draft.count and not self.can_post_empty():
             self.query_one(Verdict).show("nothing to post yet", "info")
             return
@@ -252,16 +262,28 @@ class DocumentScreen(Screen[None]):
 
     @work(thread=True, exit_on_error=False, group="post")
     def post_document(self, document: dict) -> None:
+        """Post with the draft's key: if the database went away after committing, the
+        retry finds that document instead of posting it twice."""
         try:
-            posted = self.ledger.post(document)
+            posted = self.ledger.post(document, key=self.draft.key)
         except KioskError as exc:
-            self.post_message(self.PostFailed(exc))
+            self.post_message(self.PostFailed(exc, document))
         else:
             self.post_message(self.Posted(posted))
+
+    def retry_pending(self) -> None:
+        if self.pending and not self.posting:
+            self.posting = True
+            self.query_one(Verdict).show("posting again…", "info")
+            self.post_document(self.pending)
 
     @on(Posted)
     def on_posted(self, message: Posted) -> None:
         self.posting = False
+        self.pending = None
+        if self.retry_timer is not None:
+            self.retry_timer.stop()
+            self.retry_timer = None
         doc = message.document
         count = sum(len(line["serials"]) for line in doc["lines"])
         self.query_one(Verdict).show(f"posted {doc['number']}: {count} serials", "ok")
@@ -276,4 +298,16 @@ class DocumentScreen(Screen[None]):
         self.posting = False
         self.app.bell()
         error = message.error
+        if error.code == "db_unavailable":
+            # nothing is lost: the scans stay, and the same document is posted again
+            self.pending = message.document
+            if self.retry_timer is None:
+                self.retry_timer = self.set_interval(RETRY_SECONDS, self.retry_pending)
+            self.query_one(Verdict).show(
+                f"database unavailable — {self.draft.count} serials kept; posting again every "
+                f"{RETRY_SECONDS:g} s (F10 now)",
+                "refused",
+            )
+            return
+        self.pending = None
         self.query_one(Verdict).show(f"not posted — {error.code}: {error.message}", "refused")

@@ -8,7 +8,9 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from ..model.audit import AuditFilter
 from ..model.errors import KioskError
+from .dialogs import MessageDialog
 from .widgets.verdict import Verdict
 
 
@@ -17,6 +19,7 @@ class SettingsScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "app.home", "Home", id="home"),
         Binding("ctrl+s", "toggle_serials", "Serial management", id="toggle_serials"),
+        Binding("ctrl+a", "audit", "Audit log", id="audit"),
     ]
 
     def __init__(self, ledger, info) -> None:
@@ -58,6 +61,20 @@ class SettingsScreen(Screen[None]):
         for line in self.app.device_lines("printers"):
             text.append(f"  {line}\n")
         self.query_one("#settings-body", Static).update(text)
+
+    def action_audit(self) -> None:
+        """The latest audit entries, for a supervisor."""
+
+        def show(supervisor: str | None) -> None:
+            if not supervisor:
+                return
+            text = Text()
+            for e in self.ledger.audit(AuditFilter(limit=200)):
+                text.append(f"{e['at']}  {e['station']:<10} {e['operator']:<10} {e['action']:<15} ")
+                text.append(f"{e['subject']}  {e['detail']}\n")  # Text, never markup: names are data
+            self.app.push_screen(MessageDialog("Audit log (latest 200)", text))
+
+        self.app.require_supervisor("read the audit log", show)
 
     def action_toggle_serials(self) -> None:
         on = self.ledger.settings()["serial_management"]

@@ -282,3 +282,14 @@ async def test_search_pages_and_shows_a_history(station):
         await pilot.pause()
         body = str(station.screen.query_one("#message-body").render())
         assert "SRT-" in body and "SAL-" in body and "PUR-" in body
+
+
+async def test_supervisors_read_the_audit_log_in_settings(station):
+    async with station.run_test(size=SIZE) as pilot:
+        await pilot.press("f8", "ctrl+a")
+        await pilot.pause()
+        await pilot.press(*"boss", "enter", *"9999", "enter")
+        await pilot.pause()
+        body = app_dialog_text(station)
+        assert "sign_in" in body and "boss" in body  # the supervisor's own sign-in is the newest
+        assert "post" in body and "PUR-000001" in body
