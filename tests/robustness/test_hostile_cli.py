@@ -59,3 +59,23 @@ def test_a_refused_hostile_serial_is_one_escaped_line(kiosk):
 def test_hostile_command_line_arguments_are_escaped_in_the_error(kiosk):
     result = kiosk.refused("serials", "history", "\x1b]0;pwned\x07", code="unknown_serial", json_out=False)
     assert "\\x1b]0;pwned\\x07" in result.err
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])  # SPEC §5, written out: not read from the code
+def test_every_formula_start_of_the_spec_is_neutralised(start):
+    from kiosk.model.queries import neutralise
+
+    assert neutralise(f"{start}HYPERLINK(\"http://x\")") == f"'{start}HYPERLINK(\"http://x\")"
+
+
+def test_exports_from_the_command_line_carry_no_formula(kiosk, tmp_path):
+    from openpyxl import load_workbook
+
+    kiosk.ok("item", "add", "=EVIL", "--name", "@SUM(A1:A9)", "--serial")
+    kiosk.post({"type": "purchase", "warehouse": "MAIN", "lines": [{"sku": "=EVIL", "serials": ["=1+2", "+7", "-3", "@x"]}]})
+    kiosk.ok("serials", "export", "--format", "csv", "--out", str(tmp_path / "s.csv"), "--sku", "=EVIL")
+    rows = [line.split(",") for line in (tmp_path / "s.csv").read_text(encoding="utf-8-sig").splitlines()[1:]]
+    assert [r[:3] for r in rows] == [[f"'{c}", "'=EVIL", "'@SUM(A1:A9)"] for c in ["+7", "-3", "=1+2", "@x"]]
+    kiosk.ok("serials", "export", "--format", "xlsx", "--out", str(tmp_path / "s.xlsx"), "--sku", "=EVIL")
+    cells = [c for row in load_workbook(tmp_path / "s.xlsx").active.iter_rows(min_row=2) for c in row[:3]]
+    assert all(c.data_type == "s" for c in cells) and {c.value for c in cells} >= {"=1+2", "=EVIL", "@SUM(A1:A9)"}
