@@ -165,3 +165,14 @@ def test_max_page_count_reached_is_a_clear_refusal_with_nothing_written(sqlite_u
     assert counts(path) == (0, 0, 0, 0)
     post_works(sqlite_url, ["AFTER-1", "AFTER-2"])
     check_counters(path)
+
+
+# ---------------------------------------------------------------- PostgreSQL unreachable
+
+
+def test_the_station_on_an_unreachable_postgresql_exits_3_in_one_line_before_the_screen(kiosk):
+    from tests.pg import free_port
+
+    url = f"postgresql://kiosk@127.0.0.1:{free_port()}/kiosk"
+    result = kiosk.refused("run", code="db_unavailable", json_out=False, db=url, timeout=30)
+    assert result.out == "" and "unavailable" in result.err

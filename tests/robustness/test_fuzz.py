@@ -203,3 +203,21 @@ def test_the_scan_decoder_never_raises_and_never_yields_c1_or_bidi_controls(layo
         assert not set(scan.text) & C1_OR_BIDI, ascii(scan.text)
         assert scan.ok or scan.dropped  # a complete scan, or a discarded one with its reason
         assert scan.text or scan.dropped  # a complete scan is never empty
+
+
+# ---------------------------------------------------------------- GS1 scans
+
+GS1_TEXT = st.text(alphabet=st.sampled_from([*"0123456789()]CdQ[;a-21,", "\x1d", "\x1b", "\x07", "\x9b", "\u202e", "\u0663", "é"]), max_size=40)
+
+
+@settings(max_examples=500)
+@given(prefix=st.sampled_from(["]C1", "]d2", "]Q3", "\x1d", "", "]", "]C10112345678901231\x1d21"]), body=GS1_TEXT)
+def test_a_gs1_scan_gives_a_serial_or_an_escaped_refusal(prefix, body):
+    from kiosk.hardware.gs1 import parse_scan
+
+    try:
+        found = parse_scan(prefix + body)
+    except KioskError as exc:
+        assert exc.code == "invalid_serial" and exc.message.isprintable(), ascii(exc.message)
+    else:
+        assert found is None or (found.serial.isprintable() and found.serial.isascii())
