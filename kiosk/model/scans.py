@@ -13,9 +13,9 @@ import uuid
 from dataclasses import dataclass, field
 
 from . import catalog
-from .db import guard_methods
 from . import codes as codelib
-from .ledger import last_doc_types, serial_rule, serials_by_code
+from .db import guard_methods
+from .ledger import chunks, last_doc_types, serial_rule, serials_by_code
 from .text import printable
 from .tables import Carton, CartonSerial, Item, Serial, Stock, Warehouse
 
@@ -68,6 +68,7 @@ class Draft:
         self.lines: dict[int, DraftLine] = {}
         self._codes: set[str] = set()
         self._unseen: dict[str, int] = {}  # never-seen serial -> item id: each takes an unserialized unit
+        self._items: dict[int, Item] = {}  # items by id, read once per draft, not once per scan
 
     # reading --------------------------------------------------------------
     @property
@@ -168,7 +169,7 @@ class Draft:
             return refuse("duplicate_in_input")
         if len(self._codes) >= codelib.MAX_PER_OPERATION:
             return refuse("too_many_serials")
-        item = row.item if row is not None and (self.item is None or self.type not in ("opening", "purchase")) else self.item
+        item = self._item_of(row.item_id) if row is not None and (self.item is None or self.type not in ("opening", "purchase")) else self.item
         if item is None:
             return ScanResult(code, False, f"{printable(code)} is new here: scan or choose its item first", "unknown_serial")
         if row is None and Carton.select().where(Carton.code == code).exists():
@@ -185,6 +186,14 @@ class Draft:
         line.serials.append(code)
         self._codes.add(code)
         return ScanResult(code, True, f"{code}  {item.sku} {item.name}", added=[code], sku=item.sku)
+
+    def _item_of(self, item_id: int) -> Item:
+        if self.item is not None and self.item.id == item_id:
+            return self.item
+        found = self._items.get(item_id)
+        if found is None:
+            found = self._items[item_id] = Item.get_by_id(item_id)
+        return found
 
     def _unserialized_shortage(self, item: Item) -> str | None:
         """A never-seen serial going out takes an unserialized unit: is one left?"""
@@ -222,13 +231,45 @@ def in_stock(sku: str, warehouse: str, *, contains: str = "", after: str | None 
     return [c for (c,) in query.order_by(Serial.code).limit(limit).tuples()]
 
 
-def expected_serials(warehouse: str, skus: list[str] | None = None) -> dict[str, str]:
-    """What a stocktake expects: serial → SKU of every in-stock serial here (optionally of some items)."""
+@dataclass
+class CountState:
+    """A stocktake so far: what is expected here, what was counted, what is missing."""
+
+    expected: int
+    counted: int
+    missing: int
+    missing_sample: list[str]  # the first missing serials, by code
+    unexpected: list[str]  # counted, but not in stock here
+    skus: list[str]  # the items this count covers
+
+
+def count_state(warehouse: str, scope: list[str], counted: list[str], sample: int = 12) -> CountState:
+    """Counted against what is in stock here, in a few indexed queries whatever the
+    warehouse holds: expected from the stock counters, the counted ones looked up by
+    code, and only a sample of the missing ones read."""
     wh = catalog.warehouse(warehouse)
-    query = Serial.select(Serial.code, Item.sku).join(Item).where(Serial.warehouse == wh.id, Serial.status == "in_stock")
-    if skus:
-        query = query.where(Item.sku.in_(skus))
-    return dict(query.order_by(Serial.code).tuples())
+    stock = Stock.select(Stock.item, Stock.serials_in_stock).where(Stock.warehouse == wh.id)
+    if scope:
+        stock = stock.join(Item).where(Item.sku.in_(scope))
+    rows = [(item_id, n) for item_id, n in stock.tuples() if n or scope]
+    item_ids = [item_id for item_id, _ in rows]
+    base = Serial.select(Serial.code).where(Serial.warehouse == wh.id, Serial.status == "in_stock")
+    if scope:
+        base = base.where(Serial.item.in_(item_ids))
+    present: set[str] = set()
+    for part in chunks(counted):
+        present.update(c for (c,) in base.where(Serial.code.in_(list(part))).tuples())
+    missing_sample = [c for (c,) in base.where(Serial.code.not_in(counted)).order_by(Serial.code).limit(sample).tuples()]
+    expected = sum(n for _, n in rows)
+    skus = scope or [sku for (sku,) in Item.select(Item.sku).where(Item.id.in_(item_ids)).order_by(Item.sku).tuples()]
+    return CountState(
+        expected=expected,
+        counted=len(counted),
+        missing=expected - len(present),
+        missing_sample=missing_sample,
+        unexpected=[c for c in counted if c not in present],
+        skus=skus,
+    )
 
 
 def warehouse_codes() -> list[str]:

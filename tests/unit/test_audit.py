@@ -69,3 +69,4 @@ def test_unknown_audit_action_is_bad_request(shop):
     with pytest.raises(KioskError) as caught:
         shop.audit(AuditFilter(action="dance"))
     assert caught.value.code == "bad_request"
+
