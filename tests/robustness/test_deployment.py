@@ -41,6 +41,8 @@ def test_the_unit_runs_the_station_on_tty1_and_restarts_it_forever():
     assert env["KIOSK_CONFIG"] == "/etc/kiosk/station.toml" and env["TERM"] == "linux"
     assert service["User"] == ["kiosk"] and service["WorkingDirectory"] == ["/var/lib/kiosk"] and service["StateDirectory"] == ["kiosk"]
     assert unit["Install"]["WantedBy"] == ["multi-user.target"]
+    # the scanners come from 99-kiosk-scanners.rules; the input group would read every keyboard
+    assert "input" not in service["SupplementaryGroups"][0].split() and "lp" in service["SupplementaryGroups"][0].split()
 
 
 def test_the_getty_alternative_logs_the_kiosk_user_in_and_restarts():
