@@ -129,10 +129,10 @@ def _log_traceback() -> str:
     import datetime as dt
     import traceback
 
-    from platformdirs import user_log_path
+    from ..logs import log_dir
 
     try:
-        path = user_log_path("kiosk") / "errors.log"
+        path = log_dir() / "errors.log"  # beside kiosk.log: $KIOSK_LOG_DIR, else the user's log directory
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a", encoding="utf-8") as log:
             log.write(f"{dt.datetime.now(dt.UTC).isoformat()} kiosk {sys.argv[1:]!r}\n{traceback.format_exc()}\n")

@@ -76,3 +76,16 @@ def test_setup_twice_adds_one_handler(tmp_path):
     code = "import logging\nfrom kiosk import logs\nfirst = logs.setup()\nassert logs.setup() == first\nassert len(logging.getLogger().handlers) == 1\n"
     done = run(code, tmp_path)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_bugs_traceback_goes_to_errors_log_in_the_log_directory(tmp_path, sqlite_url):
+    code = (
+        "import sys\nfrom kiosk.model import api\n"
+        "def boom(self):\n    raise RuntimeError('disk on fire')\n"
+        "api.Ledger.settings = boom\n"
+        f"from kiosk.cli import main\nsys.exit(main(['--db', {sqlite_url!r}, 'settings', 'show']))\n"
+    )
+    done = run(code, tmp_path / "logs")
+    errors = tmp_path / "logs" / "errors.log"
+    assert done.returncode == 70 and str(errors) in done.stderr and len(done.stderr.splitlines()) == 1
+    assert "Traceback" in errors.read_text() and "disk on fire" in errors.read_text()
