@@ -128,7 +128,7 @@ print(json.dumps({"second": ledger.post(doc)["number"]}))
 """
 
 
-def test_a_station_whose_disk_filled_posts_again_on_the_same_connection_once_space_frees(kiosk):
+def test_a_station_whose_disk_filled_posts_again_in_the_same_process_once_space_frees(kiosk):
     path = path_of(kiosk.db_url)
     _checkpointed(path)
     proc = subprocess.run([sys.executable, "-c", STATION, kiosk.db_url, json.dumps(BIG)], capture_output=True, text=True, timeout=60)
