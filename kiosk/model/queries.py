@@ -15,11 +15,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Iterator
 
-from peewee import JOIN, fn
+from peewee import JOIN, SQL, fn
 
 from .db import is_sqlite
 from .errors import KioskError
-from .tables import IN_STOCK, OUT, DocLine, Document, Item, Movement, Serial, Warehouse
+from .tables import IN_STOCK, OUT, DocLine, Document, Item, Movement, Serial, Stock, Warehouse
 
 PAGE = 50
 EXPORT_CHUNK = 5000
@@ -250,9 +250,6 @@ def _row(values: tuple) -> dict:
 
 def search(f: SerialFilter) -> dict:
     query, conditions = _filtered(f)
-    total_query = Serial.select(fn.COUNT(Serial.id))
-    for condition in conditions:
-        total_query = total_query.where(condition)
     page = query.order_by(Serial.code)
     if f.after is not None:
         page = page.where(Serial.code > f.after)
@@ -260,12 +257,49 @@ def search(f: SerialFilter) -> dict:
         page = page.limit(f.limit)
     if f.offset:
         page = page.offset(f.offset)
-    return {"total": total_query.scalar(), "results": [_row(r) for r in page.tuples()]}
+    return {"total": _total(f, conditions), "results": [_row(r) for r in page.tuples()]}
+
+
+def _total(f: SerialFilter, conditions: list) -> int:
+    """How many serials match. By SKU, status and warehouse (or no filter) it is read
+    from the counters the ledger keeps in the same transactions as the serials
+    (``Item.serial_count``, ``Stock.serials_in_stock``): counting half a million
+    rows would take longer than the whole page may."""
+    if f.serial or f.doc is not None or f.since or f.until:
+        # COUNT(*), not COUNT(id): SQLite then counts index entries without decoding
+        # each one (a third of the time over half a million rows)
+        query = Serial.select(fn.COUNT(SQL("*")))
+        for condition in conditions:
+            query = query.where(condition)
+        return query.scalar()
+    item_id = Item.get(Item.sku == f.sku).id if f.sku is not None else None
+    warehouse_id = Warehouse.get(Warehouse.code == f.warehouse).id if f.warehouse is not None else None
+    stock = Stock.select(fn.COALESCE(fn.SUM(Stock.serials_in_stock), 0))
+    if item_id is not None:
+        stock = stock.where(Stock.item == item_id)
+    if warehouse_id is not None:
+        stock = stock.where(Stock.warehouse == warehouse_id)
+    in_stock = int(stock.scalar())
+    if warehouse_id is not None or f.status == IN_STOCK:  # only in-stock serials have a warehouse
+        return 0 if f.status == OUT else in_stock
+    every = Item.select(fn.COALESCE(fn.SUM(Item.serial_count), 0))
+    if item_id is not None:
+        every = every.where(Item.id == item_id)
+    every = int(every.scalar())
+    return every - in_stock if f.status == OUT else every
 
 
 def iter_serials(f: SerialFilter) -> Iterator[dict]:
     """Every matching serial in search order, fetched in keyset chunks."""
+    for values in _export_values(f):
+        yield dict(zip(EXPORT_COLUMNS, values))
+
+
+def _export_values(f: SerialFilter) -> Iterator[tuple]:
+    """The export's cells, in ``EXPORT_COLUMNS`` order, read in keyset chunks straight
+    from the driver's cursor: peewee's per-value conversion would be most of the time."""
     query, _ = _filtered(f)
+    database = Serial._meta.database
     remaining = f.limit
     skip = f.offset
     after = f.after
@@ -274,7 +308,7 @@ def iter_serials(f: SerialFilter) -> Iterator[dict]:
         if after is not None:
             chunk = chunk.where(Serial.code > after)
         size = EXPORT_CHUNK + skip
-        rows = list(chunk.limit(size).tuples())
+        rows = database.execute(chunk.limit(size)).fetchall()
         if not rows:
             return
         after = rows[-1][0]
@@ -283,10 +317,17 @@ def iter_serials(f: SerialFilter) -> Iterator[dict]:
                 if remaining == 0:
                     return
                 remaining -= 1
-            yield _row(values)
+            yield (*values[:7], _iso_cell(values[7]))
         skip = 0
         if len(rows) < size:
             return
+
+
+def _iso_cell(value) -> str | None:
+    """``iso`` of a raw ``updated_at``: SQLite hands back its text, PostgreSQL a datetime."""
+    if isinstance(value, str):
+        return value[:19].replace(" ", "T") + "Z"
+    return iso(value)
 
 
 def neutralise(cell: str | None) -> str:
@@ -304,15 +345,15 @@ def export(f: SerialFilter, fmt: str, out: str | Path) -> int:
     path = Path(out)
     if fmt not in ("csv", "xlsx"):
         raise KioskError("bad_request", "format is csv or xlsx")
-    rows = iter_serials(f)
+    rows = _export_values(f)
     count = 0
     try:
         if fmt == "csv":
             with path.open("w", encoding="utf-8-sig", newline="") as fh:
                 writer = csv.writer(fh)
                 writer.writerow(EXPORT_COLUMNS)
-                for row in rows:
-                    writer.writerow([neutralise(row[c]) for c in EXPORT_COLUMNS])
+                for values in rows:
+                    writer.writerow([neutralise(v) for v in values])
                     count += 1
         else:
             count = _export_xlsx(rows, path)
@@ -321,7 +362,7 @@ def export(f: SerialFilter, fmt: str, out: str | Path) -> int:
     return count
 
 
-def _export_xlsx(rows: Iterator[dict], path: Path) -> int:
+def _export_xlsx(rows: Iterator[tuple], path: Path) -> int:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -336,30 +377,39 @@ def _export_xlsx(rows: Iterator[dict], path: Path) -> int:
 
     sheet.append([text(c) for c in EXPORT_COLUMNS])
     count = 0
-    for row in rows:
-        sheet.append([text(row[c]) for c in EXPORT_COLUMNS])
+    for values in rows:
+        sheet.append([text(v) for v in values])
         count += 1
     book.save(path)
     return count
 
 
 def history(code: str) -> dict:
-    serial = Serial.get_or_none(Serial.code == code)
-    if serial is None:
+    """Two indexed reads: the serial with its SKU and warehouse, then its movements."""
+    found = list(
+        Serial.select(Serial.id, Serial.code, Serial.status, Item.sku, Warehouse.code)
+        .join(Item)
+        .switch(Serial)
+        .join(Warehouse, JOIN.LEFT_OUTER)
+        .where(Serial.code == code)
+        .tuples()
+    )
+    if not found:
         raise KioskError("unknown_serial", f"no serial {code!r}", [code])
+    serial_id, serial_code, status, sku, warehouse = found[0]
     query = (
         Movement.select(Document.number, Document.type, Movement.direction, Warehouse.code, Movement.at, Movement.voided)
         .join(Document)
         .switch(Movement)
         .join(Warehouse)
-        .where(Movement.serial == serial.id)
+        .where(Movement.serial == serial_id)
         .order_by(Movement.id)
     )
     return {
-        "serial": serial.code,
-        "sku": serial.item.sku,
-        "status": serial.status,
-        "warehouse": serial.warehouse.code if serial.warehouse_id else None,
+        "serial": serial_code,
+        "sku": sku,
+        "status": status,
+        "warehouse": warehouse,
         "movements": [
             {"doc": n, "type": t, "direction": d, "warehouse": w, "at": iso(at), "voided": bool(v)}
             for n, t, d, w, at, v in query.tuples()

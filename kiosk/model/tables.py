@@ -65,6 +65,9 @@ class Item(BaseModel):
     batch = BooleanField(default=False)
     shelf_life = BooleanField(default=False)
     bundle = BooleanField(default=False)
+    # serial rows of this item (they are never deleted): with Stock.serials_in_stock,
+    # a search by SKU, status or warehouse is totalled without counting serial rows
+    serial_count = IntegerField(default=0)
 
 
 class ItemUnit(BaseModel):
@@ -132,31 +135,33 @@ class DocLine(BaseModel):
 
 
 class Serial(BaseModel):
+    # item and warehouse are looked up through the composite indexes they begin;
+    # nothing looks serials up by last_doc (migration 0004 dropped the lone indexes)
     code = CharField(max_length=100, unique=True)
-    item = ForeignKeyField(Item)
+    item = ForeignKeyField(Item, index=False)
     status = CharField(max_length=8, default=OUT)
-    warehouse = ForeignKeyField(Warehouse, null=True)
-    last_doc = ForeignKeyField(Document, null=True)
+    warehouse = ForeignKeyField(Warehouse, null=True, index=False)
+    last_doc = ForeignKeyField(Document, null=True, index=False)
     updated_at = DateTimeField(default=utcnow)
 
     class Meta:
         indexes = (
             (("item", "warehouse", "status", "code"), False),
+            (("item", "code"), False),  # search by SKU, sorted by serial
             (("warehouse", "code"), False),
             (("status", "code"), False),
             (("updated_at",), False),
-            (("last_doc",), False),
         )
 
 
 class Movement(BaseModel):
     """One serial entering or leaving a warehouse through one document line."""
 
-    serial = ForeignKeyField(Serial)
+    serial = ForeignKeyField(Serial, index=False)  # (serial, id) below serves it
     document = ForeignKeyField(Document)
-    line = ForeignKeyField(DocLine)
+    line = ForeignKeyField(DocLine, index=False)
     direction = CharField(max_length=3)  # in | out
-    warehouse = ForeignKeyField(Warehouse)
+    warehouse = ForeignKeyField(Warehouse, index=False)
     role = CharField(max_length=8, default="")  # '' | gained | lost | add | remove
     voided = BooleanField(default=False)
     at = DateTimeField(default=utcnow)
