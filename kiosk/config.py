@@ -148,14 +148,30 @@ def parse(data: dict, text: str = "", source: str = "config") -> Config:
     return config
 
 
-def _line_of(text: str, key: str) -> int | None:
-    match = re.search(rf"^\s*\"?{re.escape(key)}\"?\s*=|^\s*\[+\s*{re.escape(key)}\s*\]+", text, re.M)
-    return text.count("\n", 0, match.start()) + 1 if match else None
+def _line_of(text: str, where: list) -> int | None:
+    """The line of ``where`` (e.g. ``["scanners", 1, "layout"]``): the key inside its own
+    table, the second ``[[scanners]]`` for index 1, else the first mention of the key."""
+    lines = text.splitlines()
+    key = next((w for w in reversed(where) if isinstance(w, str)), "")
+    start, end = 0, len(lines)
+    if len(where) > 1:
+        index = where[1] if isinstance(where[1], int) else 0
+        brackets = r"\[\[" if isinstance(where[1], int) else r"\["
+        header = re.compile(rf"^\s*{brackets}\s*{re.escape(where[0])}\s*\]")
+        hits = [n for n, line in enumerate(lines) if header.match(line)]
+        if index < len(hits):
+            start = hits[index]
+            end = next((n for n in range(start + 1, len(lines)) if re.match(r"^\s*\[", lines[n])), len(lines))
+    pattern = re.compile(rf"^\s*\"?{re.escape(key)}\"?\s*=|^\s*\[+\s*{re.escape(key)}\s*\]+")
+    found = next((n for n in range(start, end) if pattern.match(lines[n])), None)
+    if found is None and (start, end) != (0, len(lines)):
+        found = start  # the key is not written out in its table: name the table
+    return None if found is None else found + 1
 
 
-def _error(source: str, text: str, where: list[str], message: str) -> KioskError:
-    key = ".".join(where)
-    line = _line_of(text, where[-1]) if where else None
+def _error(source: str, text: str, where: list, message: str) -> KioskError:
+    key = "".join(f" (entry {w + 1})" if isinstance(w, int) else f".{w}" for w in where).lstrip(".")
+    line = _line_of(text, where) if where else None
     at = f", line {line}" if line else ""
     return KioskError("bad_config", f"{source}{at}: {key}: {message}")
 
@@ -185,7 +201,8 @@ def _value(hint: Any, value: Any, where: list[str], text: str, source: str):
     if origin is list:
         if not isinstance(value, list):
             raise _error(source, text, where, "must be a list")
-        return [_value(args[0], v, where, text, source) for v in value]
+        indexed = dataclasses.is_dataclass(args[0])  # [[tables]]: say which entry
+        return [_value(args[0], v, [*where, i] if indexed else where, text, source) for i, v in enumerate(value)]
     if args and type(None) in args:  # Optional[X]
         inner = next(a for a in args if a is not type(None))
         return _value(inner, value, where, text, source)

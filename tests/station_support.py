@@ -62,8 +62,25 @@ async def type_scan(pilot, *scans: str) -> None:
         enter = events.Key("enter", "\r")
         enter.set_sender(app)
         app._driver.send_message(enter)
-    await pilot.pause()
-    await pilot.pause()
+    await settled(pilot)
+
+
+async def settled(pilot, quiet: int = 3, timeout: float = 10.0) -> None:
+    """Wait until the burst is handled: the screen's state unchanged for a few polls
+    (a loaded machine may take a while; a fixed pause would make tests flaky)."""
+    import time
+
+    end, last, same = time.monotonic() + timeout, None, 0
+    while same < quiet and time.monotonic() < end:
+        await pilot.pause(0.02)
+        screen = pilot.app.screen
+        now = (
+            getattr(getattr(screen, "draft", None), "count", None),
+            str(screen.query_one("#verdict").render()) if screen.query("#verdict") else None,
+            screen.query_one("ScanBox").buffer if screen.query("ScanBox") else None,
+        )
+        same = same + 1 if now == last and not now[2] else 0
+        last = now
 
 
 def _key_name(ch: str) -> str:

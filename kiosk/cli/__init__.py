@@ -53,8 +53,14 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> Parser:
-    from . import audit_cmds, ledger_cmds, printer_cmds, scanner_cmds, station_cmds
-    from . import doctor_cmds
+    from . import (
+        audit_cmds,
+        doctor_cmds,
+        ledger_cmds,
+        printer_cmds,
+        scanner_cmds,
+        station_cmds,
+    )
 
     parser = Parser(prog="kiosk", description=DESCRIPTION, epilog=EPILOG)
     parser.add_argument("--db", metavar="URL", help="sqlite:///PATH or postgresql://USER@HOST/NAME")

@@ -10,7 +10,6 @@ from pathlib import Path
 from ..model.errors import KioskError
 from .context import Context, cell, safe, table
 
-
 MAX_LIMIT = 100_000
 MAX_OFFSET = 2**62  # what every database's LIMIT/OFFSET takes
 

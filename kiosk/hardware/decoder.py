@@ -22,7 +22,16 @@ from evdev import InputEvent
 from evdev import ecodes as e
 
 from ..model.errors import KioskError
-from .keymaps import ALT, CTRL, KEYPAD_DIGITS, SHIFT, compose, control_char, key_names_to_codes, layout
+from .keymaps import (
+    ALT,
+    CTRL,
+    KEYPAD_DIGITS,
+    SHIFT,
+    compose,
+    control_char,
+    key_names_to_codes,
+    layout,
+)
 
 DEFAULT_TERMINATORS = ("KEY_ENTER", "KEY_KPENTER")
 OVERFLOW = "keys were lost (the kernel's buffer overflowed): scan again"

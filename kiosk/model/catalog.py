@@ -18,7 +18,19 @@ from . import codes as codelib
 from .db import locked, write_transaction
 from .errors import KioskError
 from .ledger import serial_management_on, serials_by_code
-from .tables import Barcode, Carton, CartonSerial, Item, ItemUnit, Operator, Serial, Setting, Stock, Warehouse, utcnow
+from .tables import (
+    Barcode,
+    Carton,
+    CartonSerial,
+    Item,
+    ItemUnit,
+    Operator,
+    Serial,
+    Setting,
+    Stock,
+    Warehouse,
+    utcnow,
+)
 
 LOCK_AFTER = 5
 LOCK_FOR = timedelta(minutes=1)

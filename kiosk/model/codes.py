@@ -70,7 +70,7 @@ def require_valid(codes: Iterable[str]) -> None:
         raise KioskError(
             "invalid_serial",
             "not a valid serial (1–100 printable ASCII characters, no comma or space): "
-            + ", ".join(repr(shown(c)) for c in invalid[:10])
+            + ", ".join(f"'{shown(c)}'" for c in invalid[:10])
             + (f" and {len(invalid) - 10} more" if len(invalid) > 10 else ""),
             invalid,
         )

@@ -163,6 +163,9 @@ def _quantity(value: object, where: str) -> Decimal:
         raise bad(f"{where}qty must be a number; got {value!r}")
     if isinstance(value, float) and not math.isfinite(value):
         raise bad(f"{where}qty must be a finite number")
+    if isinstance(value, int) and not -(10**12) <= value <= 10**12:
+        # before str(): Python refuses to write an int of more than 4300 digits
+        raise bad(f"{where}qty must be below 10^12 with at most 6 decimals")
     try:
         qty = Decimal(str(value))
     except InvalidOperation:  # pragma: no cover - str() of a finite number parses

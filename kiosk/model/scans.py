@@ -16,8 +16,8 @@ from . import catalog
 from . import codes as codelib
 from .db import guard_methods
 from .ledger import chunks, last_doc_types, serial_rule, serials_by_code
-from .text import printable
 from .tables import Carton, CartonSerial, Item, Serial, Stock, Warehouse
+from .text import printable
 
 VERDICT = {
     "serial_item_mismatch": "belongs to another item",

@@ -14,6 +14,7 @@ from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ..model.errors import KioskError
+from .widgets import data
 
 
 class Dialog(ModalScreen):
@@ -34,7 +35,7 @@ class PinDialog(Dialog):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="pin-dialog"):
-            yield Label(Text(self.prompt))
+            yield Label(data(self.prompt))
             yield Input(placeholder="name", id="pin-name")
             yield Input(placeholder="PIN", password=True, id="pin-pin")
             yield Static("", id="pin-error", classes="error")
@@ -50,7 +51,7 @@ class PinDialog(Dialog):
             self.dismiss(name)
         else:
             self.app.bell()
-            self.query_one("#pin-error", Static).update(Text(reason))
+            self.query_one("#pin-error", Static).update(data(reason))
             event.input.value = ""
 
     def action_cancel(self) -> None:
@@ -69,7 +70,7 @@ class ConfirmDialog(Dialog):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="confirm-dialog"):
-            yield Static(Text(self.question))
+            yield Static(data(self.question))
             yield Static(Text("Enter: yes    Escape: no", style="dim"))
 
     def action_confirm(self) -> None:
@@ -87,7 +88,7 @@ class MessageDialog(Dialog):
     def __init__(self, title: str, body: Text | str) -> None:
         super().__init__()
         self.title_text = title
-        self.body = body if isinstance(body, Text) else Text(body)
+        self.body = body if isinstance(body, Text) else data(body)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide", id="message-dialog"):
@@ -107,7 +108,7 @@ class ChoiceDialog(Dialog):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="choice-dialog"):
             yield Label(Text(self.title_text, style="bold"))
-            yield OptionList(*[Option(Text(label), id=value) for value, label in self.choices])
+            yield OptionList(*[Option(data(label), id=value) for value, label in self.choices])
 
     @on(OptionList.OptionSelected)
     def chosen(self, event: OptionList.OptionSelected) -> None:
@@ -136,7 +137,7 @@ class PickDialog(Dialog):
         options = self.source(text) if self.source else [c for c in self.choices if text.lower() in c[1].lower()]
         listing = self.query_one("#pick-list", OptionList)
         listing.clear_options()
-        listing.add_options([Option(Text(label), id=value) for value, label in options[:200]])
+        listing.add_options([Option(data(label), id=value) for value, label in options[:200]])
         if options:
             listing.highlighted = 0
 
@@ -199,11 +200,11 @@ class GenerateDialog(Dialog):
             width = int(self.value("width")) if self.value("width") else None
             result = self.ledger.generate(self.value("prefix"), int(self.value("start")), int(self.value("count")), width, self.value("suffix"))
         except (KioskError, ValueError) as exc:
-            preview.update(Text(getattr(exc, "message", str(exc)), style="bold red"))
+            preview.update(data(getattr(exc, "message", str(exc)), style="bold red"))
             return
         codes, existing = result["serials"], result["existing"]
         shown = " ".join(codes[:6]) + (f" … {codes[-1]}" if len(codes) > 6 else "")
-        text = Text(f"{len(codes)} codes: {shown}")
+        text = data(f"{len(codes)} codes: {shown}")
         if existing:
             text.append(f"\n{len(existing)} exist already: {' '.join(existing[:6])}", style="bold yellow")
         preview.update(text)

@@ -21,10 +21,11 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from ..model.errors import KioskError
 from ..model.scans import Draft, ScanResult
+from ..model.text import printable
 from .dialogs import ChoiceDialog, ConfirmDialog, GenerateDialog, PickDialog
+from .widgets import data
 from .widgets.scanbox import ScanBox
 from .widgets.verdict import Verdict
-
 
 RETRY_SECONDS = 3.0
 
@@ -99,7 +100,7 @@ class DocumentScreen(Screen[None]):
         text = Text()
         text.append(f" {self.doc_type.replace('_', ' ').upper()} ", style="reverse bold")
         text.append(f"  warehouse {self.warehouse}")
-        text.append(f"  ·  item {item.sku} {item.name}" if item else "  ·  no item chosen")
+        text.append(printable(f"  ·  item {item.sku} {item.name}") if item else "  ·  no item chosen")
         return text
 
     def side_text(self) -> Text:
@@ -107,7 +108,7 @@ class DocumentScreen(Screen[None]):
         text.append(f"{self.draft.count} serials\n", style="bold")
         for line in self.draft.lines.values():
             if line.serials:
-                text.append(f"{line.item.sku} × {len(line.serials)}\n")
+                text.append(printable(f"{line.item.sku} × {len(line.serials)}") + "\n")
         return text
 
     def refresh_view(self) -> None:
@@ -171,9 +172,9 @@ class DocumentScreen(Screen[None]):
         item = next((line.item for line in self.draft.lines.values() if result.text in line.serials), None)
         table.add_row(
             str(table.row_count + 1),
-            Text(result.text),
-            Text(item.sku if item else ""),
-            Text(item.name if item else ""),
+            data(result.text),
+            data(item.sku if item else ""),
+            data(item.name if item else ""),
             key=result.text,
         )
         table.move_cursor(row=table.row_count - 1)

@@ -15,18 +15,21 @@ from textual.widgets import DataTable, Footer, Header
 from ..model.documents import TYPES
 from ..model.errors import KioskError
 from ..model.queries import DocumentFilter
+from ..model.text import printable
 from .dialogs import ChoiceDialog, ConfirmDialog, MessageDialog
+from .widgets import data
 from .widgets.verdict import Verdict
 
 
 def document_text(doc: dict) -> Text:
+    doc = {k: printable(v) if isinstance(v, str) else v for k, v in doc.items()}
     text = Text()
     where = doc["warehouse"] + (f" → {doc['to_warehouse']}" if doc["to_warehouse"] else "")
     text.append(f"{doc['number']}  {doc['type']}  {doc['status']}  {where}\n", style="bold")
     text.append(f"posted {doc['posted_at']} at {doc['station']} by {doc['operator']}")
     text.append(f"; partner {doc['partner']}\n" if doc["partner"] else "\n")
     for line in doc["lines"]:
-        text.append(f"\n{line['sku']}  {line['qty']} {line['unit']}\n", style="bold")
+        text.append(printable(f"\n{line['sku']}  {line['qty']} {line['unit']}") + "\n", style="bold")
         for key in ("serials", "gained", "lost", "add", "remove"):
             if line.get(key):
                 text.append(f"  {key}: " + " ".join(line[key]) + "\n")
@@ -73,7 +76,7 @@ class DocumentsScreen(Screen[None]):
         table.clear()
         for d in self.ledger.documents(DocumentFilter(type=self.type, limit=200)):
             table.add_row(
-                *(Text(str(d[k]) if d[k] is not None else "-") for k in
+                *(data(d[k] if d[k] is not None else "-") for k in
                   ("number", "type", "status", "warehouse", "to_warehouse", "partner", "line_count", "posted_at", "operator")),
                 key=d["number"],
             )

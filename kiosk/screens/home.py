@@ -8,6 +8,9 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from ..model.text import printable
+from .widgets import data
+
 
 class HomeScreen(Screen[None]):
     def __init__(self, info, modes: list[tuple[str, str, str]]) -> None:
@@ -19,7 +22,7 @@ class HomeScreen(Screen[None]):
         info = self.info
         yield Header()
         with Vertical(id="home"):
-            yield Static(Text(info.name, style="bold"), id="station-name")
+            yield Static(data(info.name, style="bold"), id="station-name")
             yield Static(self._facts(), id="station-facts")
             yield Static(self._modes(), id="modes")
         yield Footer()
@@ -41,7 +44,7 @@ class HomeScreen(Screen[None]):
         ]
         for label, value in rows:
             text.append(f"{label:<11}", style="dim")
-            text.append(value + "\n")  # Text.append never parses markup: names stay data
+            text.append(printable(value) + "\n")  # never markup, never a control sequence
         return text
 
     def _modes(self) -> Text:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,7 +9,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header
 
 from ..model.errors import KioskError
+from ..model.text import printable
 from .dialogs import AdjustDialog, MessageDialog
+from .widgets import data
 from .widgets.verdict import Verdict
 
 
@@ -54,9 +55,9 @@ class ItemsScreen(Screen[None]):
             stock = item["stock"].get(self.warehouse, {"on_hand": 0, "serials_in_stock": 0})
             table.add_row(
                 "✓" if item["sku"] in self.marked else " ",
-                Text(item["sku"]),
-                Text(item["name"]),
-                Text(item["unit"]),
+                data(item["sku"]),
+                data(item["name"]),
+                data(item["unit"]),
                 "yes" if item["serial"] else "no",
                 str(stock["on_hand"]),
                 str(stock["serials_in_stock"]),
@@ -129,6 +130,6 @@ class ItemsScreen(Screen[None]):
     @on(DataTable.RowSelected)
     def open_item(self, event: DataTable.RowSelected) -> None:
         item = self.ledger.item(event.row_key.value)
-        lines = [f"{item['sku']}  {item['name']}  unit {item['unit']}", ""]
+        lines = [printable(f"{item['sku']}  {item['name']}  unit {item['unit']}"), ""]
         lines += [f"{wh}: on hand {s['on_hand']}, serials in stock {s['serials_in_stock']}" for wh, s in item["stock"].items()]
         self.app.push_screen(MessageDialog(item["sku"], "\n".join(lines)))

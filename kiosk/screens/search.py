@@ -19,7 +19,9 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from ..model.errors import KioskError
 from ..model.queries import SerialFilter
+from ..model.text import printable
 from .dialogs import MessageDialog, PromptDialog
+from .widgets import data
 from .widgets.verdict import Verdict
 
 FILTERS = [
@@ -37,7 +39,7 @@ PAGE = 50
 def history_text(history: dict) -> Text:
     text = Text()
     where = f" in {history['warehouse']}" if history["warehouse"] else ""
-    text.append(f"{history['serial']}  {history['sku']}  {history['status']}{where}\n\n", style="bold")
+    text.append(printable(f"{history['serial']}  {history['sku']}  {history['status']}{where}") + "\n\n", style="bold")
     for m in history["movements"]:
         line = f"{m['at']}  {m['doc']:<11} {m['type']:<16} {m['direction']:<4} {m['warehouse']}"
         text.append(line + ("  (voided)" if m["voided"] else "") + "\n", style="dim strike" if m["voided"] else "")
@@ -113,7 +115,7 @@ class SearchScreen(Screen[None]):
         table.clear()
         for r in page["results"]:
             table.add_row(
-                *(Text(str(r[k]) if r[k] is not None else "-") for k in
+                *(data(r[k] if r[k] is not None else "-") for k in
                   ("serial", "sku", "item_name", "warehouse", "status", "last_doc", "last_doc_type", "updated_at")),
                 key=r["serial"],
             )

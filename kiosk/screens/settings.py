@@ -10,6 +10,7 @@ from textual.widgets import Footer, Header, Static
 
 from ..model.audit import AuditFilter
 from ..model.errors import KioskError
+from ..model.text import printable
 from .dialogs import MessageDialog
 from .widgets.verdict import Verdict
 
@@ -53,7 +54,7 @@ class SettingsScreen(Screen[None]):
             ("Locked to", info.locked_mode or "no (every mode)"),
         ]:
             text.append(f"{label:<12}", style="dim")
-            text.append(f"{value}\n")
+            text.append(printable(value) + "\n")
         text.append("\nScanners\n", style="bold")
         for line in self.app.device_lines("scanners"):
             text.append(f"  {line}\n")
@@ -70,8 +71,8 @@ class SettingsScreen(Screen[None]):
                 return
             text = Text()
             for e in self.ledger.audit(AuditFilter(limit=200)):
-                text.append(f"{e['at']}  {e['station']:<10} {e['operator']:<10} {e['action']:<15} ")
-                text.append(f"{e['subject']}  {e['detail']}\n")  # Text, never markup: names are data
+                line = f"{e['at']}  {e['station']:<10} {e['operator']:<10} {e['action']:<15} {e['subject']}  {e['detail']}"
+                text.append(printable(line) + "\n")
             self.app.push_screen(MessageDialog("Audit log (latest 200)", text))
 
         self.app.require_supervisor("read the audit log", show)

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from tests.functional.conftest import KIOSK, doc, line
+from tests.functional.conftest import doc, line
 from tests.pg import free_port
 
 PURCHASE = doc("purchase", line(serials=["N1"]))

@@ -17,7 +17,14 @@ import subprocess
 import time
 
 from tests.functional.conftest import KIOSK
-from tests.robustness.support import batch, check_counters, check_whole, integrity, jsonl, path_of
+from tests.robustness.support import (
+    batch,
+    check_counters,
+    check_whole,
+    integrity,
+    jsonl,
+    path_of,
+)
 
 BATCH = 240
 

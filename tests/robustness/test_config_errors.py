@@ -14,8 +14,8 @@ from kiosk.model.errors import KioskError
     "toml, words",
     [
         ('[station]\nname = "a"\n[staton]\nmode = "x"\n', "line 3: staton: unknown key"),
-        ('[[scanners]]\nname = "s"\nterminators = ["KEY_ENTER", 5]\n', "line 3: scanners.terminators: must be str; got 5"),
-        ('[[printers]]\nname = "p"\nkind = "file"\npath = "x"\nport = true\n', "line 5: printers.port: must be int; got True"),
+        ('[[scanners]]\nname = "s"\nterminators = ["KEY_ENTER", 5]\n', "line 3: scanners (entry 1).terminators: must be str; got 5"),
+        ('[[printers]]\nname = "p"\nkind = "file"\npath = "x"\nport = true\n', "line 5: printers (entry 1).port: must be int; got True"),
         ('[label]\nwidth_mm = "50"\n', "line 2: label.width_mm: must be float"),
         ('[station]\nmode = "kitchen"\n', "line 2: station.mode: must be one of receiving"),
         ('[database]\nurl = "sqlite:///a.db"\nurl = "sqlite:///b.db"\n', "line 3"),  # TOML: a key twice
@@ -43,4 +43,4 @@ def test_the_station_refuses_to_start_on_a_broken_config_in_one_line(kiosk, tmp_
     path = tmp_path / "station.toml"
     path.write_text('[station]\nwarehouse = "MAIN"\n\n[[printers]]\nname = "p"\nkind = "laser"\n')
     result = kiosk.refused("--config", str(path), "run", code="bad_config", json_out=False, timeout=30)
-    assert "line 6: printers.kind: must be one of" in result.err and result.out == ""
+    assert "line 6: printers (entry 1).kind: must be one of" in result.err and result.out == ""

@@ -13,16 +13,25 @@ next post goes through.
 from __future__ import annotations
 
 import os
-import sqlite3
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
-from tests.robustness.support import batch, check_counters, check_whole, integrity, jsonl, path_of, post_works, prepare
+from tests.robustness.support import (
+    batch,
+    check_counters,
+    check_whole,
+    integrity,
+    jsonl,
+    path_of,
+    post_works,
+    prepare,
+)
 
 ROUNDS = 20
 BATCH = 300  # more documents than any round can post before its kill

@@ -21,7 +21,7 @@ from kiosk.hardware import evemu
 from kiosk.hardware.decoder import ScanDecoder
 from kiosk.hardware.keymaps import LAYOUTS
 from kiosk.model import codes
-from kiosk.model.documents import LINE_KEYS, TYPES, parse_document
+from kiosk.model.documents import TYPES, parse_document
 from kiosk.model.errors import KioskError
 from tests.robustness.support import check_counters, path_of, prepare
 

@@ -104,3 +104,15 @@ async def test_an_item_name_with_markup_is_shown_as_written(station):
         await type_scan(pilot, "EVIL")
         assert "[bold red]Evil[/] [link=x]co[/link]" in verdict(station)
         assert "[bold red]Evil[/] [link=x]co[/link]" in screen_text(station)
+
+
+async def test_a_partner_with_control_sequences_is_escaped_in_the_documents_screen(station):
+    station.ledger.post({"type": "purchase", "warehouse": "MAIN", "partner": "Acme\x1b]0;pwned\x07\x9b2J\u202e",
+                         "lines": [{"sku": "PHN-100", "serials": ["HOSTILE-1"]}]})
+    async with station.run_test(size=SIZE) as pilot:
+        await pilot.press("f6")
+        await pilot.pause()
+        assert raw_controls(station) == set()
+        await pilot.press("enter")  # the newest document, opened
+        await pilot.pause()
+        assert raw_controls(station) == set()

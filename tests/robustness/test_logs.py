@@ -32,7 +32,7 @@ def run(code: str, log_dir: Path, **env: str) -> subprocess.CompletedProcess:
 def test_the_command_line_logs_to_the_file_before_any_handler_runs(tmp_path, sqlite_url):
     code = (
         "import sys\nfrom kiosk.model import api\n"
-        f"def noisy(self):\n" + "".join(f"    {line}\n" for line in NOISE.strip().splitlines()) + "    return {'serial_management': True}\n"
+        "def noisy(self):\n" + "".join(f"    {line}\n" for line in NOISE.strip().splitlines()) + "    return {'serial_management': True}\n"
         "api.Ledger.settings = noisy\n"
         f"from kiosk.cli import main\nsys.exit(main(['--db', {sqlite_url!r}, '--json', 'settings', 'show']))\n"
     )

@@ -31,7 +31,7 @@ def test_the_example_parses_and_documents_every_key():
     [
         ('[station]\nname = "a"\nwarehous = "MAIN"\n', "line 3", "station.warehous: unknown key"),
         ('[station]\nname = 5\n', "line 2", "station.name: must be str"),
-        ('[[scanners]]\nname = "s"\nlayout = "dvorak"\n', "line 3", "scanners.layout: must be one of"),
+        ('[[scanners]]\nname = "s"\nlayout = "dvorak"\n', "line 3", "scanners (entry 1).layout: must be one of"),
         ('[printers]\nname = "p"\n', "line 1", "printers: must be a list"),
         ('[station\nname = "x"\n', "line 1", ""),
     ],
@@ -49,3 +49,22 @@ def test_a_missing_explicit_file_is_bad_config(tmp_path):
     with pytest.raises(KioskError) as caught:
         config.load(tmp_path / "nope.toml")
     assert caught.value.code == "bad_config"
+
+
+@pytest.mark.parametrize(
+    "toml, expected",
+    [
+        ('[station]\nname = "a"\n\n[[scanners]]\nname = 5\n', ", line 5: scanners (entry 1).name: must be str"),
+        (
+            '[[scanners]]\nname = "a"\nlayout = "us"\n\n[[scanners]]\nname = "b"\nlayout = "dvorak"\n',
+            ", line 7: scanners (entry 2).layout: must be one of",
+        ),
+        ('[[printers]]\nname = "a"\n\n[[printers]]\nname = "b"\nkind = "fax"\n', ", line 6: printers (entry 2).kind"),
+    ],
+)
+def test_an_error_in_a_list_of_tables_names_the_entry_and_its_own_line(tmp_path, toml, expected):
+    path = tmp_path / "station.toml"
+    path.write_text(toml)
+    with pytest.raises(KioskError) as caught:
+        config.load(path)
+    assert expected in caught.value.message

@@ -10,12 +10,19 @@ import datetime as dt
 import threading
 
 import pytest
-from test_printers import ONLINE, PAPER_OK, PAPER_OUT, OFFLINE, LoopbackPrinter, free_port
+from test_printers import (
+    OFFLINE,
+    ONLINE,
+    PAPER_OK,
+    PAPER_OUT,
+    LoopbackPrinter,
+    free_port,
+)
 
-from kiosk.model import db as kdb
-from kiosk.model.tables import PrintJob
 from kiosk.hardware import printers
 from kiosk.hardware.print_queue import PrintQueue, PrintWorker, backoff
+from kiosk.model import db as kdb
+from kiosk.model.tables import PrintJob
 
 PAYLOAD = b"\x1b@label SN-0001\n\x1dV\x00"
 

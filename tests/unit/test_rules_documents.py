@@ -7,7 +7,17 @@ from __future__ import annotations
 
 import pytest
 from rules_support import (  # noqa: F401
-    buy, line, post, refused, refused_post, sell, snapshot, state, states, stock, world,
+    buy,
+    line,
+    post,
+    refused,
+    refused_post,
+    sell,
+    snapshot,
+    state,
+    states,
+    stock,
+    world,
 )
 
 # ---------------------------------------------------------------- inbound

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import threading
 
-from rules_support import buy, line, post, refused, refused_post, sell, snapshot, stock, world  # noqa: F401
+from rules_support import (  # noqa: F401
+    buy,
+    line,
+    post,
+    refused,
+    refused_post,
+    sell,
+    snapshot,
+    stock,
+    world,
+)
 
 from kiosk.model.catalog import ItemSpec
 from kiosk.model.queries import SerialFilter

@@ -11,8 +11,18 @@ from __future__ import annotations
 import threading
 
 import pytest
-
-from rules_support import buy, doc, line, post, refused, refused_post, sell, snapshot, stock, world  # noqa: F401
+from rules_support import (  # noqa: F401
+    buy,
+    doc,
+    line,
+    post,
+    refused,
+    refused_post,
+    sell,
+    snapshot,
+    stock,
+    world,
+)
 
 from kiosk.model.errors import KioskError
 from kiosk.model.queries import SerialFilter

@@ -5,7 +5,18 @@ from __future__ import annotations
 import threading
 
 from rules_support import (  # noqa: F401
-    buy, check_invariants, line, post, refused, refused_post, sell, snapshot, state, states, stock, world,
+    buy,
+    check_invariants,
+    line,
+    post,
+    refused,
+    refused_post,
+    sell,
+    snapshot,
+    state,
+    states,
+    stock,
+    world,
 )
 
 from kiosk.model.errors import KioskError

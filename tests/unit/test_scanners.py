@@ -25,7 +25,7 @@ from evdev.device import DeviceInfo
 from evdev.eventio_async import EventIO
 
 from kiosk.config import ScannerConfig
-from kiosk.hardware import evemu, keymaps, scanners
+from kiosk.hardware import evemu, keymaps
 from kiosk.hardware.decoder import OVERFLOW, ScanDecoder
 from kiosk.hardware.scanners import ScannerHub, is_keyboard, list_candidates, matches
 from kiosk.model.errors import KioskError

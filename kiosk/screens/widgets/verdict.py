@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual.widgets import Static
+
+from . import data
 
 
 class Verdict(Static):
@@ -32,4 +33,4 @@ class Verdict(Static):
         """``state`` is ok, refused or info; the message is data, never markup."""
         self.set_classes(f"-{state}")
         mark = {"ok": "✔ ", "refused": "✘ ", "info": "• "}[state]
-        self.update(Text(mark + message))
+        self.update(data(mark + message))
