@@ -249,6 +249,13 @@ class StationApp(App[None], inherit_bindings=False):
         else:
             self._print(lambda: self.printing.print_labels(serials, send=False))
 
+    def print_carton_label(self, code: str) -> None:
+        if self.printing is None or not self.info.printers:
+            self.bell()
+            self.notify("no label printer is configured", severity="warning")
+        else:
+            self._print(lambda: self.printing.print_carton_label(code, send=False))
+
     @work(thread=True, exit_on_error=False, group="print")
     def _print(self, job: Callable[[], dict | None]) -> None:
         """Lay out and queue in a thread (a thousand labels take a while); the print

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from textual.binding import Binding
 
+from .dialogs import PromptDialog
 from .document_mode import DocumentScreen
 
 
@@ -15,7 +16,10 @@ class ReceivingScreen(DocumentScreen):
     MODE = "receiving"
     TITLE = "Receiving"
     DOC_TYPES = ("purchase", "opening", "sale_return")
-    BINDINGS = [Binding("ctrl+l", "labels", "Labels", id="labels")]
+    BINDINGS = [
+        Binding("ctrl+l", "labels", "Labels", id="labels"),
+        Binding("ctrl+k", "carton_label", "Carton label", id="carton_label"),
+    ]
 
     def __init__(self, ledger, warehouse: str) -> None:
         super().__init__(ledger, warehouse)
@@ -31,3 +35,12 @@ class ReceivingScreen(DocumentScreen):
     def action_labels(self) -> None:
         """Labels for what was just received (unlabelled goods)."""
         self.app.print_labels(self.last_posted)
+
+    def action_carton_label(self) -> None:
+        """A carton's label: its code as Code128, to stick on the box."""
+
+        def chosen(code: str | None) -> None:
+            if code:
+                self.app.print_carton_label(code)
+
+        self.app.push_screen(PromptDialog("Carton code to label (scan or type it)"), chosen)

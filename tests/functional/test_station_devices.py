@@ -94,7 +94,17 @@ async def test_a_sale_prints_its_receipt_and_received_serials_their_labels(sqlit
             await pilot.press("ctrl+l")
             await app.workers.wait_for_complete()
             await until(pilot, lambda: any(b"\x1dv0" in job for job in printer.jobs))  # the label's raster
+            labels_before = sum(b"\x1dv0" in job for job in printer.jobs)
+            await pilot.press("ctrl+k")
+            await pilot.pause()
+            await pilot.press(*"CTN-TAB-01", "enter")
+            await app.workers.wait_for_complete()
+            await until(pilot, lambda: sum(b"\x1dv0" in job for job in printer.jobs) > labels_before)  # the carton's
             assert "counter: ready" in " ".join(app.device_lines("printers"))
     printed = printer.jobs  # each connection: a status query (DLE EOT), then the job
+    from tests.unit.test_labels import decode, raster_image
+
+    scanned = [code for job in printed if b"\x1dv0" in job for code in decode(raster_image(job))]
+    assert "LBL-0001" in scanned and "CTN-TAB-01" in scanned  # the received serial's label, the carton's
     assert any(b"PHN100-0004" in job and b"Demo phone" in job for job in printed)  # the sale's receipt
     assert any(b"LBL-0001" in job for job in printed)  # the purchase's receipt
