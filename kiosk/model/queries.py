@@ -15,13 +15,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Iterator
 
-from peewee import JOIN, SQL, fn
+from peewee import JOIN, SQL, NodeList, fn
 
 from .db import is_sqlite
 from .errors import KioskError
 from .tables import IN_STOCK, OUT, DocLine, Document, Item, Movement, Serial, Stock, Warehouse
 
 PAGE = 50
+SORT_AT_MOST = 20_000  # time-filtered matches sorted for a page; more are walked in code order
 EXPORT_CHUNK = 5000
 EXPORT_COLUMNS = ["serial", "sku", "item_name", "warehouse", "status", "last_doc", "last_doc_type", "updated_at"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -170,7 +171,13 @@ class SerialFilter:
     after: str | None = None  # keyset: codes greater than this one
 
 
-def _filtered(f: SerialFilter):
+def _filtered(f: SerialFilter, *, walk: bool, base: list | None = None):
+    """The search's select and its conditions (``base``: ``_conditions(f)`` if read already).
+
+    ``walk``: bound ``updated_at`` without its index, so SQLite walks the serial-code
+    index and stops after a page instead of sorting every match of a wide time range
+    (search walks when there are many matches; export always does, it reads them all).
+    """
     LastDoc = Document.alias("last")
     query = (
         Serial.select(
@@ -189,10 +196,20 @@ def _filtered(f: SerialFilter):
         .switch(Serial)
         .join(LastDoc, JOIN.LEFT_OUTER, on=(Serial.last_doc == LastDoc.id))
     )
-    conditions = _conditions(f)
+    conditions = (_conditions(f) if base is None else base) + _time_conditions(f, walk=walk and is_sqlite())
     for condition in conditions:
         query = query.where(condition)
     return query, conditions
+
+
+def _time_conditions(f: SerialFilter, *, walk: bool) -> list:
+    column = NodeList((SQL("+"), Serial.updated_at), glue="") if walk else Serial.updated_at
+    conditions = []
+    if f.since:
+        conditions.append(column >= parse_time(f.since))
+    if f.until:
+        conditions.append(column < parse_time(f.until, end=True))
+    return conditions
 
 
 def _conditions(f: SerialFilter) -> list:
@@ -217,11 +234,12 @@ def _conditions(f: SerialFilter) -> list:
         # "any movement in that document": voided ones too, so a voided document
         # still finds the serials it once moved
         document = find_document(f.doc)
-        conditions.append(Serial.id.in_(Movement.select(Movement.serial).where(Movement.document == document.id)))
-    if f.since:
-        conditions.append(Serial.updated_at >= parse_time(f.since))
-    if f.until:
-        conditions.append(Serial.updated_at < parse_time(f.until, end=True))
+        moved = Movement.select(Movement.serial).where(Movement.document == document.id)
+        if not is_sqlite():
+            # PostgreSQL plans the subquery as a walk over every serial in code order,
+            # looking for the few it moved: read them first (at most a few thousand)
+            moved = sorted({sid for (sid,) in moved.tuples()})
+        conditions.append(Serial.id.in_(moved))
     if f.limit is not None and (f.limit < 1 or f.limit > 100_000):
         raise KioskError("bad_request", "limit is 1 to 100000")
     if f.offset < 0:
@@ -249,7 +267,9 @@ def _row(values: tuple) -> dict:
 
 
 def search(f: SerialFilter) -> dict:
-    query, conditions = _filtered(f)
+    base = _conditions(f)
+    total = _total(f, base + _time_conditions(f, walk=False))
+    query, conditions = _filtered(f, walk=total > SORT_AT_MOST, base=base)
     page = query.order_by(Serial.code)
     if f.after is not None:
         page = page.where(Serial.code > f.after)
@@ -257,7 +277,7 @@ def search(f: SerialFilter) -> dict:
         page = page.limit(f.limit)
     if f.offset:
         page = page.offset(f.offset)
-    return {"total": _total(f, conditions), "results": [_row(r) for r in page.tuples()]}
+    return {"total": total, "results": [_row(r) for r in page.tuples()]}
 
 
 def _total(f: SerialFilter, conditions: list) -> int:
@@ -298,7 +318,7 @@ def iter_serials(f: SerialFilter) -> Iterator[dict]:
 def _export_values(f: SerialFilter) -> Iterator[tuple]:
     """The export's cells, in ``EXPORT_COLUMNS`` order, read in keyset chunks straight
     from the driver's cursor: peewee's per-value conversion would be most of the time."""
-    query, _ = _filtered(f)
+    query, _ = _filtered(f, walk=True)
     database = Serial._meta.database
     remaining = f.limit
     skip = f.offset

@@ -29,3 +29,19 @@ def test_totals_from_counters_equal_the_matching_rows(world):
         assert found["total"] == len(found["results"]), (sku, status, warehouse)
     assert world.search(SerialFilter())["total"] == 44
     assert world.search(SerialFilter(status="out"))["total"] == 5 + 3 + 5 + 2  # sold, sold, returned to vendor, voided
+
+
+def test_a_time_filter_finds_the_same_serials_walking_the_code_index_or_not(world):
+    """Many matches make SQLite walk the serial-code index with ``updated_at`` unindexed
+    (``+updated_at``); the rows, in order, are those the indexed bounds give."""
+    from kiosk.model import queries
+
+    world.post(doc("purchase", line("PHN", [f"Z{i:03d}" for i in range(40)])))
+    middle = world.search(SerialFilter())["results"][0]["updated_at"]
+    world.post(doc("purchase", line("TAB", [f"A{i:03d}" for i in range(40)])))
+    for f in (SerialFilter(since=middle), SerialFilter(until=middle), SerialFilter(since="2000-01-01", until="2999-12-31"), SerialFilter(since=middle, sku="TAB")):
+        walked, _ = queries._filtered(f, walk=True)
+        indexed, _ = queries._filtered(f, walk=False)
+        codes = [[row[0] for row in q.order_by(queries.Serial.code).tuples()] for q in (walked, indexed)]
+        assert codes[0] == codes[1] and codes[0], f
+    assert [r["serial"] for r in queries.iter_serials(SerialFilter(since="2000-01-01", limit=None))][:2] == ["A000", "A001"]
