@@ -135,7 +135,7 @@ class Draft:
             chosen = catalog.item_by_code(text)
             if chosen is not None:
                 return self._select(chosen, text)
-        return self.add(text)
+        return self._add_many([text], cartons_checked=True)[0]
 
     def scan_gs1(self, text: str, barcodes: tuple[str, ...], serial: str) -> ScanResult:
         """A GS1 scan: its GTIN (in any of its barcode forms) selects the item, AI 21 is the serial."""
@@ -155,11 +155,15 @@ class Draft:
         return self.add_many([code])[0]
 
     def add_many(self, codes: list[str]) -> list[ScanResult]:
+        return self._add_many(codes, cartons_checked=False)
+
+    def _add_many(self, codes: list[str], *, cartons_checked: bool) -> list[ScanResult]:
+        """``cartons_checked``: no carton has these codes (``scan`` has just looked)."""
         rows = serials_by_code([c for c in codes if codelib.is_valid(c)])
         types = last_doc_types(rows.values()) if self.type == "sale_return" else {}
-        return [self._add(code, rows.get(code), types) for code in codes]
+        return [self._add(code, rows.get(code), types, cartons_checked) for code in codes]
 
-    def _add(self, code: str, row: Serial | None, types: dict[int, str]) -> ScanResult:
+    def _add(self, code: str, row: Serial | None, types: dict[int, str], cartons_checked: bool = False) -> ScanResult:
         def refuse(error: str, message: str | None = None) -> ScanResult:
             return ScanResult(code, False, message or f"{printable(code)} {VERDICT[error]}", error)
 
@@ -172,7 +176,7 @@ class Draft:
         item = self._item_of(row.item_id) if row is not None and (self.item is None or self.type not in ("opening", "purchase")) else self.item
         if item is None:
             return ScanResult(code, False, f"{printable(code)} is new here: scan or choose its item first", "unknown_serial")
-        if row is None and Carton.select().where(Carton.code == code).exists():
+        if row is None and not cartons_checked and Carton.select().where(Carton.code == code).exists():
             return refuse("code_conflict", f"{code} is a carton code")
         rule = serial_rule(self.type, "serial", item.id, self.warehouse.id, row, types.get(row.last_doc_id) if row else None)
         if rule:
