@@ -83,6 +83,7 @@ class Row:
     pg: str = "—"
     target: str = ""
     met: str = ""
+    marks: dict = field(default_factory=dict)  # backend -> yes | NO
 
 
 @dataclass
@@ -104,8 +105,11 @@ class Report:
         if target:
             row.target = target
         if ok is not None:
-            mark = "yes" if ok else "NO"
-            row.met = mark if not row.met or row.met == mark else "NO"
+            row.marks[backend] = "yes" if ok else "NO"
+            marks = set(row.marks.values())
+            row.met = marks.pop() if len(marks) == 1 else ", ".join(
+                f"{'SQLite' if b == 'sqlite' else 'PG'} {m}" for b, m in sorted(row.marks.items(), key=lambda i: i[0] != "sqlite")
+            )
 
     def markdown(self) -> str:
         lines = ["| figure | SQLite | PostgreSQL | target | met |", "|---|---|---|---|---|"]
@@ -401,7 +405,7 @@ def search_figures(ledger: Ledger, build: Build, report: Report, backend: str, r
     filters = {
         "sku": SerialFilter(sku="S03"),
         "serial substring, many matches (\"0042\")": SerialFilter(serial="0042"),
-        f"serial substring, one match (\"{some[3:9]}\")": SerialFilter(serial=some[3:9]),
+        "serial substring, one match (6 digits of a serial)": SerialFilter(serial=some[3:9]),
         "status in_stock": SerialFilter(status="in_stock"),
         "status out": SerialFilter(status="out"),
         "warehouse": SerialFilter(warehouse="WEST"),
