@@ -235,11 +235,14 @@ def _conditions(f: SerialFilter) -> list:
         # still finds the serials it once moved
         document = find_document(f.doc)
         moved = Movement.select(Movement.serial).where(Movement.document == document.id)
-        if not is_sqlite():
+        if is_sqlite():
+            conditions.append(Serial.id.in_(moved))
+        else:
             # PostgreSQL plans the subquery as a walk over every serial in code order,
-            # looking for the few it moved: read them first (at most a few thousand)
-            moved = sorted({sid for (sid,) in moved.tuples()})
-        conditions.append(Serial.id.in_(moved))
+            # looking for the few it moved: read them first (at most a few thousand),
+            # sent as one array parameter, not a thousand
+            ids = sorted({sid for (sid,) in Serial._meta.database.execute(moved).fetchall()})
+            conditions.append(NodeList((Serial.id, SQL("= ANY(%s)", [ids]))))
     if f.limit is not None and (f.limit < 1 or f.limit > 100_000):
         raise KioskError("bad_request", "limit is 1 to 100000")
     if f.offset < 0:
