@@ -8,7 +8,7 @@ singleton except the peewee database proxy the models are bound to.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -26,6 +26,11 @@ class Ledger:
     @property
     def actor(self) -> audit.Actor:
         return audit.Actor(self.station, self.operator)
+
+    def acting_as(self, operator: str) -> "Ledger":
+        """The same station working as another operator: a supervisor's void or
+        change is recorded, on the document and in the audit log, under their name."""
+        return replace(self, operator=operator)
 
     # documents -------------------------------------------------------------
     def post(self, document: dict, key: str | None = None) -> dict:

@@ -115,7 +115,7 @@ class DocumentsScreen(Screen[None]):
     @work(thread=True, exit_on_error=False, group="void")
     def void(self, number: str, supervisor: str) -> None:
         try:
-            self.post_message(self.Voided(self.ledger.void(number)))
+            self.post_message(self.Voided(self.ledger.acting_as(supervisor).void(number)))
         except KioskError as exc:
             self.post_message(self.Refused(exc))
 

@@ -87,7 +87,7 @@ class ItemsScreen(Screen[None]):
             if not supervisor:
                 return
             try:
-                self.ledger.set_item_serial(skus, on)
+                self.ledger.acting_as(supervisor).set_item_serial(skus, on)
             except KioskError as exc:
                 self.app.bell()
                 refusals = exc.extra.get("refusals") or [{"sku": "", "code": exc.code, "message": exc.message}]
@@ -107,25 +107,30 @@ class ItemsScreen(Screen[None]):
             self.app.open_receiving("opening", sku)
 
     def action_adjust(self) -> None:
+        """Adjust in-stock serials (SPEC §3 adjustment), posted in the supervisor's name."""
         sku = self.selected()
         if not sku:
             return
 
-        def adjust(entries: tuple[str, str] | None) -> None:
-            if not entries:
-                return
-            remove, add = entries
-            document = {"type": "adjustment", "warehouse": self.warehouse, "lines": [{"sku": sku, "remove": remove, "add": add}]}
-            try:
-                posted = self.ledger.post(document)
-            except KioskError as exc:
-                self.app.bell()
-                self.query_one(Verdict).show(f"not adjusted — {exc.code}: {exc.message}", "refused")
-                return
-            self.load()
-            self.query_one(Verdict).show(f"posted {posted['number']}", "ok")
+        def authorised(supervisor: str | None) -> None:
+            if supervisor:
+                self.app.push_screen(AdjustDialog(sku), lambda entries: self.adjust(sku, supervisor, entries))
 
-        self.app.require_supervisor("adjust serials", lambda sup: sup and self.app.push_screen(AdjustDialog(sku), adjust))
+        self.app.require_supervisor("adjust serials", authorised)
+
+    def adjust(self, sku: str, supervisor: str, entries: tuple[str, str] | None) -> None:
+        if not entries:
+            return
+        remove, add = entries
+        document = {"type": "adjustment", "warehouse": self.warehouse, "lines": [{"sku": sku, "remove": remove, "add": add}]}
+        try:
+            posted = self.ledger.acting_as(supervisor).post(document)
+        except KioskError as exc:
+            self.app.bell()
+            self.query_one(Verdict).show(f"not adjusted — {exc.code}: {exc.message}", "refused")
+            return
+        self.load()
+        self.query_one(Verdict).show(f"posted {posted['number']}", "ok")
 
     @on(DataTable.RowSelected)
     def open_item(self, event: DataTable.RowSelected) -> None:

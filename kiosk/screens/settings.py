@@ -84,7 +84,7 @@ class SettingsScreen(Screen[None]):
             if not supervisor:
                 return
             try:
-                self.ledger.set_serial_management(not on)
+                self.ledger.acting_as(supervisor).set_serial_management(not on)
             except KioskError as exc:
                 self.app.bell()
                 self.query_one(Verdict).show(f"{exc.code}: {exc.message}", "refused")

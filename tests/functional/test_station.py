@@ -232,7 +232,16 @@ async def test_documents_void_needs_a_supervisor_and_shows_what_blocks_it(statio
         await pilot.pause()
         text = verdict(station)
         assert "void" in text and "SAL-000003" in text
+        table.move_cursor(row=numbers.index("TRF-000005"))  # the newest: nothing blocks it
+        await pilot.press("ctrl+x", "enter")
+        await pilot.pause()
+        await pilot.press(*"boss", "enter", *"9999", "enter")
+        await station.workers.wait_for_complete()
+        await pilot.pause()
+        assert "voided TRF-000005" in verdict(station)
     assert Document.get(Document.number == "PUR-000001").status == "posted"
+    voided = Document.get(Document.number == "TRF-000005")
+    assert (voided.status, voided.voided_by) == ("voided", "boss")  # in the supervisor's name
 
 
 async def test_items_enable_serials_needs_a_supervisor_and_names_each_refusal(station):
@@ -293,3 +302,23 @@ async def test_supervisors_read_the_audit_log_in_settings(station):
         body = app_dialog_text(station)
         assert "sign_in" in body and "boss" in body  # the supervisor's own sign-in is the newest
         assert "post" in body and "PUR-000001" in body
+
+
+async def test_a_supervisor_adjusts_in_stock_serials_from_items(station):
+    async with station.run_test(size=SIZE) as pilot:
+        await pilot.press("f7")
+        await pilot.pause()
+        table = station.screen.query_one("#items")
+        skus = [table.coordinate_to_cell_key((r, 0)).row_key.value for r in range(table.row_count)]
+        table.move_cursor(row=skus.index("PHN-100"))
+        await pilot.press("ctrl+a")
+        await pilot.pause()
+        await pilot.press(*"boss", "enter", *"9999", "enter")
+        await pilot.pause()
+        await pilot.press(*"PHN100-0005", "enter", *"RELABEL-1", "enter")
+        await pilot.pause()
+        assert "posted ADJ-" in verdict(station)
+    assert Serial.get(Serial.code == "PHN100-0005").status == "out"
+    relabelled = Serial.get(Serial.code == "RELABEL-1")
+    assert (relabelled.status, relabelled.warehouse.code) == ("in_stock", "MAIN")
+    assert Document.get(Document.id == relabelled.last_doc_id).operator == "boss"
