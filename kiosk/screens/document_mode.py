@@ -180,6 +180,12 @@ class DocumentScreen(Screen[None]):
         table.move_cursor(row=table.row_count - 1)
 
     # actions -----------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """F9 "Type" only where there is a type to choose (not in checkout or stocktake)."""
+        if action == "choose_type" and len(self.DOC_TYPES) < 2:
+            return False
+        return True
+
     def action_back(self) -> None:
         self.app.action_home()
 
