@@ -91,6 +91,17 @@ def _key_name(ch: str) -> str:
     return _character_to_key(ch) if ch.isascii() else ch
 
 
+async def as_supervisor(pilot) -> None:
+    """Answer an open PIN dialog as the demo's supervisor."""
+    await pilot.press(*"boss", "enter", *"9999", "enter")
+
+
+def select_row(table, key: str) -> None:
+    """Put the cursor of a DataTable on the row with this key."""
+    keys = [table.coordinate_to_cell_key((r, 0)).row_key.value for r in range(table.row_count)]
+    table.move_cursor(row=keys.index(key))
+
+
 def last_movement(code: str) -> tuple[str, str, bool]:
     """(document type, direction, voided) of a serial's latest movement."""
     row = (

@@ -17,21 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..model.errors import KioskError
-
-
-def safe(text: object) -> str:
-    """Text for a terminal: control, format and unassigned characters shown escaped."""
-    text = "" if text is None else str(text)
-    if text.isprintable():
-        return text
-    out = []
-    for ch in text:
-        if ch.isprintable():
-            out.append(ch)
-        else:
-            code = ord(ch)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
-    return "".join(out)
+from ..model.text import printable as safe  # the one escaping rule, shared with the screens
 
 
 def is_wide(ch: str) -> bool:

@@ -7,7 +7,7 @@ import pytest
 from kiosk.model.tables import Document, Serial
 from kiosk.screens.widgets.scanbox import ScanBox
 from kiosk.screens.widgets.verdict import Verdict
-from tests.station_support import demo_station, last_movement, type_scan
+from tests.station_support import as_supervisor, demo_station, last_movement, select_row, type_scan
 
 SIZE = (120, 40)
 
@@ -197,7 +197,7 @@ async def test_control_keys_do_not_drop_the_kiosk_and_leaving_needs_a_supervisor
         assert "not a supervisor" in str(station.screen.query_one("#pin-error").render())
         await pilot.press("escape", "f12")
         await pilot.pause()
-        await pilot.press(*"boss", "enter", *"9999", "enter")
+        await as_supervisor(pilot)
         await pilot.pause()
         assert not station.is_running
 
@@ -223,19 +223,18 @@ async def test_documents_void_needs_a_supervisor_and_shows_what_blocks_it(statio
         await pilot.press("f6")
         await pilot.pause()
         table = station.screen.query_one("#documents")
-        numbers = [table.coordinate_to_cell_key((r, 0)).row_key.value for r in range(table.row_count)]
-        table.move_cursor(row=numbers.index("PUR-000001"))
+        select_row(table, "PUR-000001")
         await pilot.press("ctrl+x", "enter")
         await pilot.pause()
-        await pilot.press(*"boss", "enter", *"9999", "enter")
+        await as_supervisor(pilot)
         await station.workers.wait_for_complete()
         await pilot.pause()
         text = verdict(station)
         assert "void" in text and "SAL-000003" in text
-        table.move_cursor(row=numbers.index("TRF-000005"))  # the newest: nothing blocks it
+        select_row(table, "TRF-000005")  # the newest: nothing blocks it
         await pilot.press("ctrl+x", "enter")
         await pilot.pause()
-        await pilot.press(*"boss", "enter", *"9999", "enter")
+        await as_supervisor(pilot)
         await station.workers.wait_for_complete()
         await pilot.pause()
         assert "voided TRF-000005" in verdict(station)
@@ -252,11 +251,10 @@ async def test_items_enable_serials_needs_a_supervisor_and_names_each_refusal(st
         await pilot.press("f7")
         await pilot.pause()
         table = station.screen.query_one("#items")
-        skus = [table.coordinate_to_cell_key((r, 0)).row_key.value for r in range(table.row_count)]
-        table.move_cursor(row=skus.index("LOT-1"))
+        select_row(table, "LOT-1")
         await pilot.press("ctrl+e")
         await pilot.pause()
-        await pilot.press(*"boss", "enter", *"9999", "enter")
+        await as_supervisor(pilot)
         await pilot.pause()
         dialog = str(app_dialog_text(station))
         assert "tracking_conflict" in dialog and "LOT-1" in dialog
@@ -267,7 +265,7 @@ async def test_settings_switch_is_refused_while_items_use_serials(station):
     async with station.run_test(size=SIZE) as pilot:
         await pilot.press("f8", "ctrl+s")
         await pilot.pause()
-        await pilot.press(*"boss", "enter", *"9999", "enter")
+        await as_supervisor(pilot)
         await pilot.pause()
         assert "serial_items_exist" in verdict(station)
     assert station.ledger.settings() == {"serial_management": True}
@@ -297,7 +295,7 @@ async def test_supervisors_read_the_audit_log_in_settings(station):
     async with station.run_test(size=SIZE) as pilot:
         await pilot.press("f8", "ctrl+a")
         await pilot.pause()
-        await pilot.press(*"boss", "enter", *"9999", "enter")
+        await as_supervisor(pilot)
         await pilot.pause()
         body = app_dialog_text(station)
         assert "sign_in" in body and "boss" in body  # the supervisor's own sign-in is the newest
@@ -309,11 +307,10 @@ async def test_a_supervisor_adjusts_in_stock_serials_from_items(station):
         await pilot.press("f7")
         await pilot.pause()
         table = station.screen.query_one("#items")
-        skus = [table.coordinate_to_cell_key((r, 0)).row_key.value for r in range(table.row_count)]
-        table.move_cursor(row=skus.index("PHN-100"))
+        select_row(table, "PHN-100")
         await pilot.press("ctrl+a")
         await pilot.pause()
-        await pilot.press(*"boss", "enter", *"9999", "enter")
+        await as_supervisor(pilot)
         await pilot.pause()
         await pilot.press(*"PHN100-0005", "enter", *"RELABEL-1", "enter")
         await pilot.pause()
