@@ -14,13 +14,15 @@ from kiosk.model.tables import Serial
 from tests.station_support import demo_station
 from tests.unit.test_scanners import Bench
 
-DOCK = ScannerConfig(name="dock", match="SM-2D PRODUCT HID KBW")
+# A generous half-scan time-out: these tests are about routing, and a loaded CI machine can
+# stall the reader thread between two reads of one burst (the time-out has its own tests).
+DOCK = ScannerConfig(name="dock", match="SM-2D PRODUCT HID KBW", timeout_ms=5000)
 
 
-async def until(pilot, predicate, timeout: float = 5.0) -> None:
+async def until(pilot, predicate, timeout: float = 15.0) -> None:
     end = time.monotonic() + timeout
     while not predicate():
-        assert time.monotonic() < end, "timed out"
+        assert time.monotonic() < end, f"timed out; scanner states {pilot.app.scanner_states}"
         await pilot.pause(0.02)
 
 
@@ -55,14 +57,15 @@ async def test_an_evdev_scan_reaches_checkout_without_focus(sqlite_url, tmp_path
 
 
 async def test_a_scanner_bound_to_a_mode_opens_it_and_an_unplug_is_shown(sqlite_url, tmp_path):
-    bound = ScannerConfig(name="returns", match="SM-2D PRODUCT HID KBW", mode="receiving")
+    bound = ScannerConfig(name="returns", match="SM-2D PRODUCT HID KBW", mode="receiving", timeout_ms=5000)
     app, bench, path = station_with_scanner(sqlite_url, tmp_path, bound)
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: path in bench.devices and bench.devices[path].grabbed)
         bench.devices[path].type("PHN-100")
         await until(pilot, lambda: app.current_mode == "receiving" and app.screen.draft.item is not None)
         bench.unplug("event5")
-        await until(pilot, lambda: app.scanner_states.get("returns", "").startswith("disconnected"))
+        # shown as lost: "disconnected", then "waiting" for it to come back (either may be the latest)
+        await until(pilot, lambda: app.scanner_states.get("returns", "connected").split()[0] in ("disconnected", "waiting"))
         assert app.is_running
     for hub_device in bench.devices.values():
         hub_device.close()

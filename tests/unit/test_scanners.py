@@ -116,8 +116,8 @@ class Bench:
 
     def unplug(self, node: str) -> None:
         path = str(self.dir / node)
+        os.unlink(path)  # the node goes first, as the kernel's does: a poll in between must not reopen it
         self.devices[path].unplug()
-        os.unlink(path)
 
     def open(self, path: str) -> FakeInputDevice:
         spec = self.plan.get(path)
